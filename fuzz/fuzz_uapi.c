@@ -1,0 +1,189 @@
+/* Fuzzes the UAPI protocol (src/tun/uapi_protocol.c): the input is what a
+ * client sends on the socket, fed to a session over a real core device
+ * with fake, deterministic ops (no sockets, no clock).
+ *
+ * Each input runs twice on fresh devices: once in a single feed, once cut
+ * into small pieces of varying size, as a socket may deliver it.  The two
+ * answers must be the same bytes, and every answer must be well framed
+ * (complete responses ending in a blank line, errno zero or negative).
+ * abort() marks a broken invariant, never a bad input. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "tun/uapi_protocol.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fake {
+	uint32_t rng;
+	uint16_t port;
+	uint32_t fwmark;
+};
+
+static uint64_t fake_now(void *ctx)
+{
+	return 5000000000ull;
+}
+
+static uint64_t fake_wall(void *ctx)
+{
+	return 1700000000ull * 1000000000ull;
+}
+
+static void fake_random(void *ctx, void *buf, size_t len)
+{
+	struct fake *f = ctx;
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		f->rng = f->rng * 1103515245u + 12345u;
+		p[i] = (uint8_t)(f->rng >> 16);
+	}
+}
+
+static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
+    size_t len)
+{
+	return 0;
+}
+
+static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
+{
+}
+
+static uint16_t fake_get_port(void *ctx)
+{
+	return ((struct fake *)ctx)->port;
+}
+
+static int fake_set_port(void *ctx, uint16_t port)
+{
+	struct fake *f = ctx;
+
+	/* One port "in use", to reach the error path. */
+	if (port == 4444)
+		return -EADDRINUSE;
+	f->port = port ? port : 40000;
+	return 0;
+}
+
+static uint32_t fake_get_fwmark(void *ctx)
+{
+	return ((struct fake *)ctx)->fwmark;
+}
+
+static int fake_set_fwmark(void *ctx, uint32_t mark)
+{
+	((struct fake *)ctx)->fwmark = mark;
+	return 0;
+}
+
+static unsigned fake_ifindex(void *ctx, const char *name)
+{
+	return strcmp(name, "eth0") == 0 ? 2 : 0;
+}
+
+static void invariant(bool holds)
+{
+	if (!holds)
+		abort();
+}
+
+/* Pending output is whole responses: empty, or ending in "\n\n". */
+static void check_framing(const struct wg_uapi_session *s)
+{
+	size_t len;
+	const uint8_t *out = wg_uapi_session_output(s, &len);
+
+	invariant(len == 0 || (len >= 2 && out[len - 2] == '\n' &&
+	    out[len - 1] == '\n'));
+}
+
+/* Every "errno=" line carries 0 or a negative number. */
+static void check_errnos(const uint8_t *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 7 <= len; i++) {
+		if ((i == 0 || out[i - 1] == '\n') &&
+		    memcmp(out + i, "errno=", 6) == 0)
+			invariant(out[i + 6] == '0' || out[i + 6] == '-');
+	}
+}
+
+/* Runs one session; returns its whole answer (heap, caller frees). */
+static uint8_t *run(const uint8_t *data, size_t size, bool pieces,
+    size_t *outlen)
+{
+	struct fake f = { .rng = 1, .port = 51820 };
+	struct wg_device_ops ops = {
+		.ctx = &f, .now = fake_now, .wall = fake_wall,
+		.random = fake_random, .send_udp = fake_send,
+		.write_tun = fake_write_tun,
+	};
+	struct wg_uapi_ops uops = {
+		.ctx = &f, .get_listen_port = fake_get_port,
+		.set_listen_port = fake_set_port,
+		.get_fwmark = fake_get_fwmark, .set_fwmark = fake_set_fwmark,
+		.ifindex = fake_ifindex,
+	};
+	struct wg_uapi_session *s = malloc(sizeof(*s));
+	struct wg_device *dev = wg_device_new(&ops);
+	uint8_t *all = NULL;
+	size_t off = 0, n, piece = 1, len;
+	const uint8_t *out;
+
+	invariant(s != NULL && dev != NULL);
+	wg_uapi_session_init(s, dev, &uops);
+	*outlen = 0;
+	while (off < size) {
+		n = pieces ? piece : size - off;
+		if (n > size - off)
+			n = size - off;
+		(void)wg_uapi_session_feed(s, data + off, n);
+		off += n;
+		piece = piece % 7 + 1;
+		check_framing(s);
+		/* Collect and consume, as the server writes. */
+		out = wg_uapi_session_output(s, &len);
+		if (len) {
+			all = realloc(all, *outlen + len);
+			invariant(all != NULL);
+			memcpy(all + *outlen, out, len);
+			*outlen += len;
+			wg_uapi_session_consume(s, len);
+		}
+	}
+	wg_uapi_session_eof(s);
+	check_framing(s);
+	invariant(wg_uapi_session_closed(s));
+	out = wg_uapi_session_output(s, &len);
+	if (len) {
+		all = realloc(all, *outlen + len);
+		invariant(all != NULL);
+		memcpy(all + *outlen, out, len);
+		*outlen += len;
+	}
+	wg_uapi_session_clear(s);
+	free(s);
+	wg_device_free(dev);
+	return all;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t alen, blen;
+	uint8_t *a = run(data, size, false, &alen);
+	uint8_t *b = run(data, size, true, &blen);
+
+	invariant(alen == blen && (alen == 0 || memcmp(a, b, alen) == 0));
+	check_errnos(a, alen);
+	free(a);
+	free(b);
+	return 0;
+}

@@ -1,0 +1,339 @@
+/* The UDP sockets; see udp.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "udp.h"
+
+static void set_buffer(int fd, int force_opt, int opt)
+{
+	int size = WG_UDP_BUFFER_SIZE;
+
+	/* FORCE ignores net.core.[rw]mem_max but needs CAP_NET_ADMIN; the
+	 * plain option is capped by those sysctls.  Both are best effort. */
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
+static int set_mark(int fd, uint32_t mark)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ?
+	    -errno : 0;
+}
+
+/* One bound socket of family on port, or a negative errno. */
+static int open_socket(int family, uint16_t port, uint32_t fwmark)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} addr;
+	socklen_t addrlen;
+	int fd, on = 1, ret = 0;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	memset(&addr, 0, sizeof(addr));
+	if (family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+		    sizeof(on)) < 0)
+			goto fail;
+		addr.in6.sin6_family = AF_INET6;
+		addr.in6.sin6_addr = in6addr_any;
+		addr.in6.sin6_port = htons(port);
+		addrlen = sizeof(addr.in6);
+	} else {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
+			goto fail;
+		addr.in4.sin_family = AF_INET;
+		addr.in4.sin_addr.s_addr = htonl(INADDR_ANY);
+		addr.in4.sin_port = htons(port);
+		addrlen = sizeof(addr.in4);
+	}
+	if (fwmark && set_mark(fd, fwmark) < 0)
+		goto fail;
+	if (bind(fd, &addr.sa, addrlen) < 0)
+		goto fail;
+	return fd;
+fail:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int bound_port(int fd, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET6)
+		*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+/* The family is missing from this host (no IPv6 in the kernel, say). */
+static bool family_missing(int err)
+{
+	return err == -EAFNOSUPPORT || err == -EPROTONOSUPPORT;
+}
+
+/* Opens both sockets on port; 0 means any port free in both families. */
+static int open_pair(struct wg_udp *udp, uint16_t port, uint32_t fwmark)
+{
+	int attempt, fd4, fd6, ret;
+	uint16_t p = port;
+
+	for (attempt = 0; attempt < WG_UDP_BIND_RETRIES; attempt++) {
+		fd4 = open_socket(AF_INET, port, fwmark);
+		if (fd4 < 0 && !family_missing(fd4))
+			return fd4;
+		if (fd4 >= 0 && port == 0 && (ret = bound_port(fd4, &p)) < 0) {
+			close(fd4);
+			return ret;
+		}
+		fd6 = open_socket(AF_INET6, p, fwmark);
+		if (fd6 >= 0 || family_missing(fd6)) {
+			if (fd4 < 0 && fd6 < 0)
+				return fd4;
+			if (fd6 >= 0 && p == 0 &&
+			    (ret = bound_port(fd6, &p)) < 0) {
+				close(fd6);
+				return ret;
+			}
+			udp->fd4 = fd4 >= 0 ? fd4 : -1;
+			udp->fd6 = fd6 >= 0 ? fd6 : -1;
+			udp->port = p;
+			udp->fwmark = fwmark;
+			return 0;
+		}
+		if (fd4 >= 0)
+			close(fd4);
+		/* The port the kernel gave IPv4 is taken for IPv6: try
+		 * another, unless the caller asked for this one. */
+		if (port != 0 || fd6 != -EADDRINUSE)
+			return fd6;
+	}
+	return -EADDRINUSE;
+}
+
+int wg_udp_open(struct wg_udp *udp, uint16_t port, uint32_t fwmark)
+{
+	udp->fd4 = udp->fd6 = -1;
+	udp->port = 0;
+	udp->fwmark = 0;
+	return open_pair(udp, port, fwmark);
+}
+
+void wg_udp_close(struct wg_udp *udp)
+{
+	if (udp->fd4 >= 0)
+		close(udp->fd4);
+	if (udp->fd6 >= 0)
+		close(udp->fd6);
+	udp->fd4 = udp->fd6 = -1;
+}
+
+int wg_udp_rebind(struct wg_udp *udp, uint16_t port)
+{
+	struct wg_udp fresh;
+	int ret;
+
+	if (port != 0 && port == udp->port)
+		return 0;
+	fresh.fd4 = fresh.fd6 = -1;
+	/* While the old sockets hold their port, a request for port 0
+	 * cannot get it back: it changes, as the kernel's does. */
+	ret = open_pair(&fresh, port, udp->fwmark);
+	if (ret < 0)
+		return ret;
+	wg_udp_close(udp);
+	*udp = fresh;
+	return 0;
+}
+
+int wg_udp_set_fwmark(struct wg_udp *udp, uint32_t mark)
+{
+	int ret;
+
+	if (mark == udp->fwmark)
+		return 0;
+	if (udp->fd4 >= 0 && (ret = set_mark(udp->fd4, mark)) < 0)
+		return ret;
+	if (udp->fd6 >= 0 && (ret = set_mark(udp->fd6, mark)) < 0)
+		return ret;
+	udp->fwmark = mark;
+	return 0;
+}
+
+ssize_t wg_udp_recv(int fd, uint8_t *buf, size_t len,
+    struct wg_endpoint *from)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &from->addr,
+		.msg_namelen = sizeof(from->addr),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(from, 0, sizeof(*from));
+	do
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* A truncated datagram is not one we could have sent. */
+	if (msg.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			/* The address the datagram was sent to, as Linux's
+			 * WireGuard takes it from the IP header. */
+			from->src4 = pi.ipi_addr;
+			from->src_ifindex = pi.ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi6;
+
+			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
+			from->src6 = pi6.ipi6_addr;
+			from->src_ifindex = (int)pi6.ipi6_ifindex;
+		}
+	}
+	return n;
+}
+
+/* An IPv4-mapped IPv6 destination goes out of the IPv4 socket. */
+static void unmap(struct wg_endpoint *dst, const struct wg_endpoint *ep)
+{
+	*dst = *ep;
+	if (ep->addr.sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&ep->addr.in6.sin6_addr))
+		return;
+	memset(dst, 0, sizeof(*dst));
+	dst->addr.in4.sin_family = AF_INET;
+	dst->addr.in4.sin_port = ep->addr.in6.sin6_port;
+	memcpy(&dst->addr.in4.sin_addr, &ep->addr.in6.sin6_addr.s6_addr[12], 4);
+}
+
+static bool has_source(const struct wg_endpoint *ep)
+{
+	static const struct in6_addr zero;
+
+	if (ep->addr.sa.sa_family == AF_INET)
+		return ep->src4.s_addr != 0;
+	return memcmp(&ep->src6, &zero, sizeof(zero)) != 0;
+}
+
+static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
+    const uint8_t *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = (void *)&ep->addr,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&control, 0, sizeof(control));
+	if (ep->addr.sa.sa_family == AF_INET) {
+		msg.msg_namelen = sizeof(ep->addr.in4);
+		if (with_source) {
+			struct in_pktinfo pi = { .ipi_spec_dst = ep->src4 };
+
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		}
+	} else {
+		msg.msg_namelen = sizeof(ep->addr.in6);
+		if (with_source) {
+			struct in6_pktinfo pi6 = { .ipi6_addr = ep->src6 };
+
+			/* The interface matters only for a link-local
+			 * source; elsewhere it would pin the route. */
+			if (IN6_IS_ADDR_LINKLOCAL(&ep->src6))
+				pi6.ipi6_ifindex = (unsigned)ep->src_ifindex;
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi6));
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi6));
+			memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
+		}
+	}
+	do
+		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len)
+{
+	struct wg_endpoint dst;
+	bool source;
+	int fd, ret;
+
+	unmap(&dst, ep);
+	if (dst.addr.sa.sa_family == AF_INET)
+		fd = udp->fd4;
+	else if (dst.addr.sa.sa_family == AF_INET6)
+		fd = udp->fd6;
+	else
+		return -EAFNOSUPPORT;
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	source = has_source(&dst);
+	ret = send_once(fd, &dst, source, buf, len);
+	/* Our address changed (DHCP, a roaming laptop): forget the sticky
+	 * source and let the routing table choose, as Linux's send4/send6
+	 * do when the source is no longer local. */
+	if (source && (ret == -EINVAL || ret == -EADDRNOTAVAIL ||
+	    ret == -ENETUNREACH)) {
+		memset(&ep->src6, 0, sizeof(ep->src6));
+		ep->src_ifindex = 0;
+		ret = send_once(fd, &dst, false, buf, len);
+	}
+	return ret;
+}

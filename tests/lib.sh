@@ -1,0 +1,279 @@
+# Shell helpers for wgu's system tests (POSIX sh; sourced, not run).
+#
+#	. "$(dirname "$0")/lib.sh"
+#	lib_require_root; lib_require_cmds ip wg
+#	lib_init			# temp dir, cleanup trap
+#	ns_create a; ns_create b; ns_link a b 192.168.1.1/24 192.168.1.2/24
+#	start_wgu a wg0			# foreground daemon, waits for its socket
+#	check "ping" ip netns exec a ping -c 1 ...
+#	lib_summary			# "N passed, N failed", exit status
+#
+# Everything the helpers create (namespaces, daemons, sockets, files) is
+# removed on exit, however the script ends.  Daemons are started as our
+# children and stopped by their process ids only.
+#
+# WGU_BIN: the wgu binary (default src/wgu).  WGU_LOG_LEVEL: LOG_LEVEL for
+# the daemons (default error); their output is in $lib_tmp/IFNAME.log and
+# is shown for the failed tests' interfaces at the end.
+
+WGU=${WGU_BIN:-src/wgu}
+WG_SOCKET_DIR=/var/run/wireguard
+lib_passed=0
+lib_failed=0
+lib_namespaces=
+lib_pids=
+lib_sockets=
+lib_tmp=
+lib_last_pid=
+
+lib_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+lib_require_root() {
+	[ "$(id -u)" -eq 0 ] || lib_skip "needs root (network namespaces, TUN)"
+}
+
+lib_require_cmds() {
+	for lib_cmd in "$@"; do
+		command -v "$lib_cmd" >/dev/null 2>&1 ||
+		    lib_skip "$lib_cmd is not installed"
+	done
+}
+
+lib_require_wgu() {
+	if [ ! -x "$WGU" ]; then
+		echo "FAIL: $WGU is not an executable (set WGU_BIN)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	case "$WGU" in /*) ;; *) WGU=$(pwd)/$WGU ;; esac
+}
+
+lib_init() {
+	lib_tmp=$(mktemp -d "${TMPDIR:-/tmp}/wgu-systest.XXXXXX") || exit 1
+	chmod 700 "$lib_tmp"
+	trap lib_cleanup EXIT
+	trap 'exit 1' HUP INT TERM
+}
+
+# Whether process $1 is alive (a zombie child is not).
+is_running() {
+	[ -r "/proc/$1/stat" ] || return 1
+	lib_state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$lib_state" ] && [ "$lib_state" != Z ]
+}
+
+# wait_exit PID [TENTHS]: true when PID has exited within TENTHS/10 s
+# (default 50); reaps it and leaves its exit status in $lib_status.
+wait_exit() {
+	lib_n=${2:-50}
+	while is_running "$1" && [ "$lib_n" -gt 0 ]; do
+		sleep 0.1
+		lib_n=$((lib_n - 1))
+	done
+	is_running "$1" && return 1
+	wait "$1" 2>/dev/null
+	lib_status=$?
+	return 0
+}
+
+# Stops every daemon we started: SIGTERM, then SIGKILL after 3 s.
+lib_stop_daemons() {
+	for lib_pid in $lib_pids; do
+		kill -TERM "$lib_pid" 2>/dev/null
+	done
+	for lib_pid in $lib_pids; do
+		wait_exit "$lib_pid" 30 || {
+			kill -KILL "$lib_pid" 2>/dev/null
+			wait "$lib_pid" 2>/dev/null
+		}
+	done
+	lib_pids=
+}
+
+lib_cleanup() {
+	trap - EXIT
+	lib_stop_daemons
+	for lib_ns in $lib_namespaces; do
+		ip netns del "$lib_ns" 2>/dev/null
+	done
+	# Left by a daemon that had to be killed; the names are ours.
+	for lib_sock in $lib_sockets; do
+		rm -f "$WG_SOCKET_DIR/$lib_sock.sock"
+	done
+	[ -n "$lib_tmp" ] && rm -rf "$lib_tmp"
+}
+
+ok() {
+	lib_passed=$((lib_passed + 1))
+	echo "ok   $1"
+}
+
+not_ok() {
+	lib_failed=$((lib_failed + 1))
+	echo "FAIL $1"
+}
+
+# check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds.
+check() {
+	lib_desc=$1
+	shift
+	if "$@"; then ok "$lib_desc"; else not_ok "$lib_desc"; fi
+}
+
+# Prints the closing line and exits with the verdict.  A sanitizer report
+# in any daemon's log is one more failure; daemon logs are shown when
+# something failed.
+lib_summary() {
+	# Leak reports come at exit.
+	lib_stop_daemons
+	if [ -n "$lib_tmp" ] &&
+	    grep -lE 'Sanitizer|runtime error:' "$lib_tmp"/*.log 2>/dev/null; then
+		not_ok "sanitizer reports in the daemon logs above"
+	fi
+	if [ "$lib_failed" -gt 0 ] && [ -n "$lib_tmp" ]; then
+		for lib_log in "$lib_tmp"/*.log; do
+			[ -s "$lib_log" ] || continue
+			echo "--- $(basename "$lib_log")"
+			tail -n 20 "$lib_log"
+		done
+	fi
+	echo "$lib_passed passed, $lib_failed failed"
+	[ "$lib_failed" -eq 0 ]
+	exit $?
+}
+
+# ---------------------------------------------------------------- netns
+
+# ns_create NAME: a namespace with its loopback up, deleted at exit.
+ns_create() {
+	ip netns add "$1" || return 1
+	lib_namespaces="$lib_namespaces $1"
+	ip -n "$1" link set lo up
+}
+
+# ns_addr NS ADDR/LEN DEV: adds an address, IPv6 without duplicate
+# address detection (it would hold the address back for a second or two).
+ns_addr() {
+	case "$2" in
+	*:*) ip -n "$1" addr add "$2" dev "$3" nodad ;;
+	*) ip -n "$1" addr add "$2" dev "$3" ;;
+	esac
+}
+
+# ns_link NS1 NS2 ADDR1/LEN ADDR2/LEN: a veth pair "veth0" between two
+# namespaces (created inside them, so the names cannot clash outside).
+ns_link() {
+	ip link add veth0 netns "$1" type veth peer name veth0 netns "$2" ||
+	    return 1
+	ns_addr "$1" "$3" veth0 &&
+	ns_addr "$2" "$4" veth0 &&
+	ip -n "$1" link set veth0 up &&
+	ip -n "$2" link set veth0 up
+}
+
+# ---------------------------------------------------------------- daemons
+
+# wait_socket IFNAME: true once a daemon answers on IFNAME's UAPI socket.
+wait_socket() {
+	lib_n=50
+	while [ "$lib_n" -gt 0 ]; do
+		if [ -S "$WG_SOCKET_DIR/$1.sock" ] &&
+		    wg show "$1" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+		lib_n=$((lib_n - 1))
+	done
+	echo "  no UAPI socket for $1"
+	return 1
+}
+
+# start_wgu NS IFNAME: wgu in the foreground as our child; its pid in
+# $lib_last_pid.  Returns once it serves its socket.
+start_wgu() {
+	lib_sockets="$lib_sockets $2"
+	ip netns exec "$1" env LOG_LEVEL="${WGU_LOG_LEVEL:-error}" \
+	    "$WGU" -f "$2" >"$lib_tmp/$2.log" 2>&1 &
+	lib_last_pid=$!
+	lib_pids="$lib_pids $lib_last_pid"
+	wait_socket "$2"
+}
+
+# start_wggo NS IFNAME: the same for Debian's wireguard-go.
+start_wggo() {
+	lib_sockets="$lib_sockets $2"
+	ip netns exec "$1" env LOG_LEVEL="${WGU_LOG_LEVEL:-error}" \
+	    WG_PROCESS_FOREGROUND=1 wireguard-go "$2" >"$lib_tmp/$2.log" 2>&1 &
+	lib_last_pid=$!
+	lib_pids="$lib_pids $lib_last_pid"
+	wait_socket "$2"
+}
+
+# genkey NAME: a private key in $lib_tmp/NAME.key, its public key printed.
+genkey() {
+	(umask 077; wg genkey >"$lib_tmp/$1.key") &&
+	    wg pubkey <"$lib_tmp/$1.key"
+}
+
+# ---------------------------------------------------------------- traffic
+
+# A TCP sink and source in Perl (perl-base is Essential in Debian: no extra
+# package).  The sink accepts one connection and writes what it reads to
+# a file; the source sends a file and half-closes.
+# shellcheck disable=SC2016  # Perl, not shell
+LIB_TCP_SINK='use IO::Socket::IP;
+my ($h, $p, $out) = @ARGV;
+my $s = IO::Socket::IP->new(LocalHost => $h, LocalPort => $p, Listen => 1,
+    ReuseAddr => 1) or die "listen: $@\n";
+my $c = $s->accept or die "accept: $!\n";
+open(my $f, ">", $out) or die "$out: $!\n";
+binmode $f;
+my $b;
+while ((my $n = sysread($c, $b, 65536)) > 0) { print $f $b or die; }
+close $f or die;'
+LIB_TCP_SOURCE='use IO::Socket::IP;
+my ($h, $p, $in) = @ARGV;
+my $c = IO::Socket::IP->new(PeerHost => $h, PeerPort => $p)
+    or die "connect: $@\n";
+open(my $f, "<", $in) or die "$in: $!\n";
+binmode $f;
+my $b;
+while ((my $n = sysread($f, $b, 65536)) > 0) {
+	my $o = 0;
+	while ($o < $n) {
+		my $w = syswrite($c, $b, $n - $o, $o);
+		die "write: $!\n" unless defined $w;
+		$o += $w;
+	}
+}
+shutdown($c, 1);
+1 while sysread($c, $b, 65536);'
+
+# transfer FROM_NS TO_NS TO_ADDR PORT BYTES: sends BYTES random bytes over
+# TCP and compares checksums.
+transfer() {
+	head -c "$5" /dev/urandom >"$lib_tmp/tx.bin"
+	rm -f "$lib_tmp/rx.bin"
+	ip netns exec "$2" timeout 30 perl -e "$LIB_TCP_SINK" "$3" "$4" \
+	    "$lib_tmp/rx.bin" &
+	lib_sink=$!
+	lib_n=50
+	while [ "$lib_n" -gt 0 ] &&
+	    ! ip netns exec "$2" ss -Hltn "sport = :$4" | grep -q .; do
+		sleep 0.1
+		lib_n=$((lib_n - 1))
+	done
+	ip netns exec "$1" timeout 30 perl -e "$LIB_TCP_SOURCE" "$3" "$4" \
+	    "$lib_tmp/tx.bin" || { echo "  sending failed"; }
+	wait "$lib_sink"
+	lib_a=$(sha256sum <"$lib_tmp/tx.bin")
+	lib_b=$(sha256sum <"$lib_tmp/rx.bin" 2>/dev/null)
+	[ "$lib_a" = "$lib_b" ] || {
+		echo "  received $(wc -c <"$lib_tmp/rx.bin" 2>/dev/null || echo 0)" \
+		    "of $5 bytes, or different ones"
+		return 1
+	}
+}
