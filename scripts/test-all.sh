@@ -1,9 +1,11 @@
 #!/bin/sh
 # The README's second command: installs every dependency, builds wgu with
 # AddressSanitizer and UndefinedBehaviorSanitizer, runs the whole test suite
-# (unit tests, known-answer tests, fuzz corpora, system tests in network
-# namespaces), then runs each libFuzzer target briefly.  Run as root on
-# Debian 12.  Exit status 0 only when everything passed.
+# (unit and known-answer tests, fuzz corpora, system tests in network
+# namespaces), checks that a release tarball builds and passes (make
+# distcheck), then runs each libFuzzer target briefly.  Run as root on
+# Debian 12.  Exit status 0 only when everything passed; the last line is
+# the total "N passed, N failed".
 #   WGU_FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,13 +14,33 @@ cd "$top"
 ./scripts/build.sh build-check --enable-sanitizers
 # ASan: fail on leaks too; UBSan already aborts (-fno-sanitize-recover).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 status=0
-make -C build-check check || status=1
+step() { # NAME COMMAND...: runs a step, keeps its output and exit status
+	name=$1; shift
+	echo "=== $name"
+	{ "$@" && rc=0 || rc=$?; echo $rc >"$logs/$name.rc"; } 2>&1 | tee "$logs/$name.out"
+	[ "$(cat "$logs/$name.rc")" = 0 ] || { status=1; failed_steps="$failed_steps $name"; }
+}
+failed_steps=""
+step check make -C build-check check
+# distcheck repeats the same tests from a release tarball: its status
+# counts, its tests are not added to the total a second time.
+step distcheck make -C build-check distcheck
 secs=${WGU_FUZZ_SECONDS:-30}
-if [ "$secs" -gt 0 ]; then
-	./fuzz/run-fuzzers.sh "$secs" || status=1
-fi
-if [ $status -ne 0 ]; then
-	echo "test-all: FAILED" >&2
-fi
+[ "$secs" -gt 0 ] && step fuzz ./fuzz/run-fuzzers.sh "$secs"
+
+passed=0 failed=0
+for f in "$logs/check.out" "$logs/fuzz.out"; do
+	[ -f "$f" ] || continue
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -n 1)
+	[ -n "$line" ] || line="0 passed, 1 failed"
+	p=${line%% passed*}; r=${line#*passed, }; r=${r%% failed*}
+	passed=$((passed + p)); failed=$((failed + r))
+done
+[ $failed -eq 0 ] || status=1
+echo "test-all: $passed passed, $failed failed"
+[ $status -eq 0 ] || echo "test-all: FAILED:$failed_steps" >&2
 exit $status

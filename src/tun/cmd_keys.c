@@ -63,18 +63,25 @@ static int print_key(const char *cmd, const uint8_t key[static WG_KEY_LEN])
 	return ret;
 }
 
-/* wg genkey warns, and goes on, when stdout is a regular file that others
- * may access (st_mode & S_IRWXO); it does not change the mode.  We do the
- * same, with the same text, so wg's advice holds: set the umask to 077. */
-static void warn_if_world_accessible(void)
+/* A key written to a regular file that group or others may read is
+ * tightened to 0600 before the key is written, so a loose umask never leaves
+ * a readable secret behind.  When others could read it, we also print wg
+ * genkey's own two-line warning (wg warns on st_mode & S_IRWXO but leaves
+ * the mode as it is), so wg's advice about the umask still reaches the user. */
+static void protect_key_file(void)
 {
 	struct stat st;
 
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & S_IRWXO))
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	if (st.st_mode & S_IRWXO)
 		fputs("Warning: writing to world accessible file.\n"
 		    "Consider setting the umask to 077 and trying again.\n",
 		    stderr);
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) &&
+	    fchmod(STDOUT_FILENO, S_IRUSR | S_IWUSR) != 0)
+		fprintf(stderr, "Warning: cannot make the key file private "
+		    "(mode 0600): %s\n", strerror(errno));
 }
 
 static int generate(int argc, const char *cmd, bool clamp)
@@ -84,7 +91,7 @@ static int generate(int argc, const char *cmd, bool clamp)
 
 	if (argc != 1)
 		return usage(cmd, "");
-	warn_if_world_accessible();
+	protect_key_file();
 	wg_random_bytes(key, sizeof(key));
 	if (clamp)
 		wg_x25519_clamp(key);
