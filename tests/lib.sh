@@ -277,3 +277,28 @@ transfer() {
 		return 1
 	}
 }
+
+# ---------------------------------------------------------------- helper-B
+# Added for sys_roaming.sh, sys_peers.sh and sys_netns_move.sh.
+
+# ns_veth NS1 DEV1 NS2 DEV2: a veth pair DEV1 in NS1 <-> DEV2 in NS2, up,
+# without addresses (several links per namespace need distinct names).
+ns_veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+	ip -n "$1" link set "$2" up &&
+	ip -n "$3" link set "$4" up
+}
+
+# pings_ok NS ADDR [COUNT]: COUNT (default 3) echo replies within 5 s.
+pings_ok() {
+	ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -w 5 "$2" \
+	    >"$lib_tmp/ping.out" 2>&1 || {
+		sed 's/^/    /' "$lib_tmp/ping.out"
+		return 1
+	}
+}
+
+# peer_endpoint IFNAME PUBKEY: the endpoint wg reports for that peer.
+peer_endpoint() {
+	wg show "$1" endpoints | awk -v k="$2" '$1 == k { print $2 }'
+}

@@ -2,6 +2,7 @@
  *
  *	wgu [-f|--foreground] IFNAME	the daemon (as wireguard-go)
  *	wgu genkey|genpsk|pubkey	key tools (as wg)
+ *	wgu up|down|show|strip ...	wg-quick (quick.h)
  *	wgu --version | --help
  *
  * WG_PROCESS_FOREGROUND=1 in the environment means -f, as for
@@ -13,6 +14,7 @@
 
 #include "cmd_keys.h"
 #include "daemon.h"
+#include "quick.h"
 #include "tun.h"
 
 #ifndef PACKAGE_VERSION
@@ -23,6 +25,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: wgu [-f/--foreground] INTERFACE-NAME\n"
 	    "       wgu genkey | genpsk | pubkey\n"
+	    "       wgu up | down [ CONFIG_FILE | INTERFACE ]\n"
+	    "       wgu show [ INTERFACE ] | strip [ CONFIG_FILE | INTERFACE ]\n"
 	    "       wgu --version | --help\n");
 }
 
@@ -60,6 +64,14 @@ int main(int argc, char **argv)
 			return wg_cmd_genpsk(argc - 1, argv + 1);
 		if (strcmp(argv[1], "pubkey") == 0)
 			return wg_cmd_pubkey(argc - 1, argv + 1);
+		if (strcmp(argv[1], "up") == 0)
+			return wg_quick_up(argc - 1, argv + 1);
+		if (strcmp(argv[1], "down") == 0)
+			return wg_quick_down(argc - 1, argv + 1);
+		if (strcmp(argv[1], "show") == 0)
+			return wg_quick_show(argc - 1, argv + 1);
+		if (strcmp(argv[1], "strip") == 0)
+			return wg_quick_strip(argc - 1, argv + 1);
 		if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
 		    strcmp(argv[1], "-v") == 0)) {
 			printf("wgu v%s\n", PACKAGE_VERSION);

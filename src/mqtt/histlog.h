@@ -1,0 +1,121 @@
+/* The historian's append-only log (industrial_production.log): one JSON
+ * object per line,
+ *
+ *	{"received":MS,"topic":"T","payload":{...}}
+ *
+ * written with one write(2) per line on an O_APPEND descriptor, so a kill -9
+ * leaves only whole lines.  A power loss or a full disk can still leave a
+ * torn last line; opening the log repairs it (truncates it after handing
+ * the bytes to the caller, who keeps a copy in the reject log) and hands
+ * every whole line to the caller, which rebuilds its duplicate table.
+ *
+ * Durability is the fsync policy: ALWAYS syncs after each line, INTERVAL
+ * leaves it to histlog_sync() called by a timer (group commit), NEVER
+ * leaves it to the kernel.  No clock in here: the caller owns timers. */
+#ifndef WGU_MQTT_HISTLOG_H
+#define WGU_MQTT_HISTLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "mqtt/dedup.h"
+
+enum histlog_fsync {
+	HISTLOG_FSYNC_INTERVAL,
+	HISTLOG_FSYNC_ALWAYS,
+	HISTLOG_FSYNC_NEVER,
+};
+
+enum {
+	HISTLOG_LINE_MAX = 1 << 20,	/* longer lines are skipped, counted */
+};
+
+struct histlog {
+	int fd;			/* -1 when closed */
+	char *path;
+	enum histlog_fsync policy;
+	bool dirty;		/* written since the last sync */
+	off_t size;		/* end of the last whole line */
+	uint64_t lines;		/* appended since open */
+	uint64_t syncs;
+};
+
+/* What recovery found. */
+struct histlog_recovery {
+	uint64_t lines;		/* whole lines handed to the line callback */
+	uint64_t overlong;	/* whole lines over HISTLOG_LINE_MAX, skipped */
+	off_t kept;		/* bytes of whole lines */
+	off_t torn;		/* bytes after the last newline (0: none) */
+	bool terminated;	/* torn tail kept and ended with '\n' */
+};
+
+/* A whole line without its '\n' (not NUL-terminated). */
+typedef void histlog_line_fn(void *ctx, const char *line, size_t len);
+/* The torn tail (at most HISTLOG_LINE_MAX bytes of it), before it goes. */
+typedef void histlog_torn_fn(void *ctx, const char *bytes, size_t len);
+
+/* Reads fd (a regular file or memfd) from offset 0, calls on_line for every
+ * whole line and then, if the file does not end with '\n': with on_torn
+ * set, calls it and truncates the file to its whole lines; with on_torn
+ * NULL, keeps the bytes and appends the missing '\n' instead (for the
+ * reject log, whose every byte is evidence).  Syncs after a repair.
+ * Returns 0 or a negative errno; *r is filled either way. */
+int histlog_recover_fd(int fd, histlog_line_fn *on_line,
+    histlog_torn_fn *on_torn, void *ctx, struct histlog_recovery *r);
+
+/* Like histlog_recover_fd() without any repair: for an older (rotated)
+ * log that is only read.  A torn tail is measured in r->torn, not handed
+ * over. */
+int histlog_scan_fd(int fd, histlog_line_fn *on_line, void *ctx,
+    struct histlog_recovery *r);
+
+/* Opens (creating, mode 0640) path for appending and recovers it as
+ * above.  Returns 0 or a negative errno; on error l->fd is -1. */
+int histlog_open(struct histlog *l, const char *path,
+    enum histlog_fsync policy, histlog_line_fn *on_line,
+    histlog_torn_fn *on_torn, void *ctx, struct histlog_recovery *r);
+
+/* Appends one line, which must end with '\n' and hold no other '\n', in
+ * one write(2).  A short write is cut back off so the file keeps only
+ * whole lines.  Returns 0 (the line is in the file, and on disk with
+ * ALWAYS) or a negative errno (the line is not in the file). */
+int histlog_append(struct histlog *l, const char *line, size_t len);
+
+/* fdatasync if anything was written since the last one.  0 or -errno. */
+int histlog_sync(struct histlog *l);
+
+/* For logrotate (SIGHUP): syncs and closes the file, opens path anew
+ * (creating it when it was moved away).  0 or -errno; on error the old
+ * descriptor stays in use. */
+int histlog_reopen(struct histlog *l);
+
+/* Syncs (unless NEVER) and closes; safe on a closed log. */
+void histlog_close(struct histlog *l);
+
+/* The log line for a reading: the format above, ending in '\n'.  payload
+ * is printed unformatted, so the line holds no raw newline.  Returns a
+ * heap string (caller frees) or NULL when out of memory. */
+char *histlog_format_record(uint64_t received_ms, const char *topic,
+    const cJSON *payload);
+
+/* The reject log line: {"received":MS,"topic":T,"reason":R,"raw":B}.
+ * topic may be NULL.  raw is kept byte for byte: printable ASCII as is,
+ * every other byte as \u00XX (one escape per byte, so the original bytes
+ * can be recovered even when they are not UTF-8).  Heap string or NULL. */
+char *histlog_format_reject(uint64_t received_ms, const char *topic,
+    const char *reason, const void *raw, size_t rawlen);
+
+/* The duplicate key of a log line.  Returns 0, or -EINVAL when the line is
+ * not a record whose payload has a node_id string of 1..DEDUP_NODE_ID_MAX
+ * bytes and integer boot_id and seq in 0..2^53. */
+struct histlog_key {
+	char node_id[DEDUP_NODE_ID_MAX + 1];
+	uint64_t boot_id, seq;
+};
+int histlog_parse_key(const char *line, size_t len, struct histlog_key *k);
+
+#endif
