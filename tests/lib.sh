@@ -117,10 +117,11 @@ not_ok() {
 }
 
 # check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds.
+# Returns the verdict, so `check ... || show_diagnostics` works.
 check() {
 	lib_desc=$1
 	shift
-	if "$@"; then ok "$lib_desc"; else not_ok "$lib_desc"; fi
+	if "$@"; then ok "$lib_desc"; else not_ok "$lib_desc"; return 1; fi
 }
 
 # Prints the closing line and exits with the verdict.  A sanitizer report

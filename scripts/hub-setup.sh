@@ -1,0 +1,217 @@
+#!/bin/sh
+# Writes the hardened Mosquitto configuration of the telemetry hub:
+#
+#	scripts/hub-setup.sh [--dir DIR] [--vpn-address 10.0.0.1]
+#	    [--nodes edge-01,edge-02,...] [--historian historian]
+#	    [--topic-prefix plant1/area1/line1] [--port 1883]
+#
+# - one listener, on the tunnel address only (never the LAN), no anonymous
+#   clients, no zero-length client ids, settings global
+#   (per_listener_settings false);
+# - a password file hashed by mosquitto_passwd (root:mosquitto 0640) with
+#   a random password per client (from /dev/urandom);
+# - an ACL: each sensor NODE writes only PREFIX/NODE/telemetry and reads
+#   only PREFIX/NODE/cmd; the historian reads PREFIX/+/telemetry and writes
+#   PREFIX/+/cmd; nobody else anything;
+# - limits: 4 KiB messages, a queue of a million messages per offline
+#   persistent session (a long historian outage at 10 readings/s from 25
+#   nodes is over an hour), 20 in flight.
+#
+# The clients' passwords go to 0600 files, one per client, for the
+# --password-file options of wgu-historian and wgu-sim (NODE.pw holds the
+# bare password, sensors.pw the "user:password" lines of all sensors for a
+# multi-node wgu-sim).  They never appear on a command line or in output.
+#
+# Without --dir: the broker's drop-in /etc/mosquitto/conf.d/wgu-hub.conf
+# (Debian's mosquitto.conf already turns persistence on in
+# /var/lib/mosquitto), its password and ACL files in /etc/mosquitto, the
+# client password files in /etc/wgu/clients.  With --dir DIR everything
+# goes below DIR, DIR/mosquitto.conf is a complete configuration for
+# `mosquitto -c` (persistence in DIR/persist), and nothing outside DIR is
+# touched: the demo and the tests use that.  Running it again makes new
+# passwords for every client.  Needs root (the files belong to the
+# mosquitto user's group).
+set -eu
+
+usage() {
+	echo "usage: $0 [--dir DIR] [--vpn-address ADDR] [--nodes ID,ID,...]" \
+	    "[--historian USER] [--topic-prefix P] [--port N]" >&2
+	exit 2
+}
+
+die() {
+	echo "hub-setup: $*" >&2
+	exit 1
+}
+
+dir='' vpn=10.0.0.1 nodes=edge-01 historian=historian
+prefix=plant1/area1/line1 port=1883
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || case $1 in -h|--help) usage ;; *) echo \
+	    "hub-setup: $1 needs a value" >&2; usage ;; esac
+	case $1 in
+	--dir) dir=$2 ;;
+	--vpn-address) vpn=$2 ;;
+	--nodes) nodes=$2 ;;
+	--historian) historian=$2 ;;
+	--topic-prefix) prefix=$2 ;;
+	--port) port=$2 ;;
+	*) echo "hub-setup: unknown option $1" >&2; usage ;;
+	esac
+	shift 2
+done
+
+# Validation: every value ends up in a config file, where a newline or a
+# space would add or change a directive.
+case $vpn in
+*[!0-9.]*|'') die "--vpn-address: an IPv4 address, not '$vpn'" ;;
+esac
+echo "$vpn" | awk -F. 'NF != 4 { exit 1 }
+    { for (i = 1; i <= 4; i++) if ($i == "" || $i > 255) exit 1 }' ||
+    die "--vpn-address: an IPv4 address, not '$vpn'"
+case $port in
+*[!0-9]*|'') die "--port: a number from 1 to 65535, not '$port'" ;;
+esac
+[ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
+    die "--port: a number from 1 to 65535, not '$port'"
+# Node ids as telemetry.h allows them: one topic level, 1..64 characters.
+valid_id() {
+	case $1 in
+	''|*[!A-Za-z0-9._-]*) return 1 ;;
+	esac
+	[ "${#1}" -le 64 ]
+}
+valid_id "$historian" || die "--historian: bad user name '$historian'"
+case $nodes in
+''|,*|*,|*,,*|*[!A-Za-z0-9._,-]*)
+	die "--nodes: node ids (A-Za-z0-9._-) separated by commas, not '$nodes'" ;;
+esac
+node_list=$(echo "$nodes" | tr ',' ' ')
+for n in $node_list; do
+	valid_id "$n" || die "--nodes: bad node id '$n' (1..64 of A-Za-z0-9._-)"
+	[ "$n" != "$historian" ] || die "--nodes: '$n' is the historian's name"
+done
+[ "$(echo "$node_list" | tr ' ' '\n' | sort | uniq -d)" = "" ] ||
+    die "--nodes: a node id appears twice"
+case $prefix in
+''|/*|*/|*//*|*[!A-Za-z0-9._/-]*)
+	die "--topic-prefix: levels of A-Za-z0-9._- separated by '/', not '$prefix'" ;;
+esac
+
+[ "$(id -u)" -eq 0 ] || die "needs root (files owned by group mosquitto)"
+command -v mosquitto_passwd >/dev/null 2>&1 ||
+    die "mosquitto_passwd not found (Debian: apt-get install mosquitto)"
+getent group mosquitto >/dev/null 2>&1 ||
+    die "no group 'mosquitto' (is the mosquitto package installed?)"
+
+if [ -n "$dir" ]; then
+	case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
+	case $dir in *[!A-Za-z0-9._/-]*) die "--dir: unusual characters in '$dir'" ;; esac
+	conf=$dir/mosquitto.conf
+	brokerdir=$dir
+	clients=$dir/clients
+	persist=$dir/persist
+	mkdir -p "$dir"
+	# The broker, running as user mosquitto, reads its files here.
+	chown root:mosquitto "$dir"
+	chmod 0750 "$dir"
+else
+	conf=/etc/mosquitto/conf.d/wgu-hub.conf
+	brokerdir=/etc/mosquitto
+	clients=/etc/wgu/clients
+	persist=''
+	[ -d /etc/mosquitto/conf.d ] || die "/etc/mosquitto/conf.d is missing"
+fi
+passwd=$brokerdir/wgu-hub.passwd
+acl=$brokerdir/wgu-hub.acl
+mkdir -p "$clients"
+chmod 0700 "$clients"
+
+# A password: 24 random bytes, base64 without '/', '+' and '=' (no quoting
+# worries in any file format), at least 128 bits left.
+new_password() {
+	head -c 24 /dev/urandom | base64 | tr -d '/+=\n'
+}
+
+# Written under temporary names and renamed, so that a broker reloading at
+# the wrong moment sees the old or the new file, never half of one.
+old_umask=$(umask)
+umask 077
+plain=$passwd.new
+: >"$plain"
+: >"$clients/sensors.pw.new"
+for user in $historian $node_list; do
+	pw=$(new_password)
+	[ "${#pw}" -ge 22 ] || die "could not read /dev/urandom"
+	printf '%s\n' "$pw" >"$clients/$user.pw.new"
+	printf '%s:%s\n' "$user" "$pw" >>"$plain"
+	[ "$user" = "$historian" ] ||
+	    printf '%s:%s\n' "$user" "$pw" >>"$clients/sensors.pw.new"
+done
+pw=''
+# Hashes the file in place: no password on a command line.
+mosquitto_passwd -U "$plain" >/dev/null || die "mosquitto_passwd -U failed"
+chown root:mosquitto "$plain"
+chmod 0640 "$plain"
+for user in $historian $node_list sensors; do
+	mv -f "$clients/$user.pw.new" "$clients/$user.pw"
+done
+
+{
+	echo "# wgu telemetry hub ACL, written by hub-setup.sh: whatever is not"
+	echo "# granted here is denied."
+	echo
+	echo "user $historian"
+	echo "topic read $prefix/+/telemetry"
+	echo "topic write $prefix/+/cmd"
+	for n in $node_list; do
+		echo
+		echo "user $n"
+		echo "topic write $prefix/$n/telemetry"
+		echo "topic read $prefix/$n/cmd"
+	done
+} >"$acl.new"
+chown root:mosquitto "$acl.new"
+chmod 0640 "$acl.new"
+mv -f "$acl.new" "$acl"
+mv -f "$plain" "$passwd"
+
+{
+	echo "# wgu telemetry hub, written by hub-setup.sh."
+	echo "# Global settings: the same rules for every listener (there is one)."
+	echo "per_listener_settings false"
+	echo "allow_anonymous false"
+	echo "password_file $passwd"
+	echo "acl_file $acl"
+	echo "allow_zero_length_clientid false"
+	echo "# A reading is under 1 KiB; anything much bigger is not ours."
+	echo "message_size_limit 4096"
+	echo "# Readings wait here for an offline historian (persistent session)."
+	echo "max_queued_messages 1000000"
+	echo "max_queued_bytes 0"
+	echo "max_inflight_messages 20"
+	if [ -n "$persist" ]; then
+		echo "persistence true"
+		echo "persistence_location $persist/"
+		echo "autosave_interval 60"
+		echo "log_dest stderr"
+	else
+		echo "# persistence: on in Debian's /etc/mosquitto/mosquitto.conf."
+	fi
+	echo "# Only on the tunnel: the broker must not be reachable from the LAN."
+	echo "# (The address exists once wgu@wg0 is up: see mosquitto-wgu.conf.)"
+	echo "listener $port $vpn"
+} >"$conf.new"
+chmod 0644 "$conf.new"
+mv -f "$conf.new" "$conf"
+if [ -n "$persist" ]; then
+	mkdir -p "$persist"
+	chown mosquitto:mosquitto "$persist"
+	chmod 0700 "$persist"
+fi
+umask "$old_umask"
+
+echo "hub-setup: broker configuration $conf"
+echo "hub-setup: password file $passwd, ACL $acl"
+echo "hub-setup: client passwords in $clients/ ($historian.pw," \
+    "$(echo "$node_list" | sed 's/\([^ ]*\)/\1.pw/g; s/ /, /g'), sensors.pw)"
