@@ -16,14 +16,21 @@
 #include "crypto/primitives.h"
 #include "daemon.h"
 #include "device.h"
+#include "gro.h"
+#include "gso.h"
 #include "log.h"
+#include "messages.h"
+#include "offload.h"
 #include "tun.h"
+#include "txbatch.h"
 #include "uapi.h"
 #include "udp.h"
 
 enum {
-	BATCH = 64,			/* packets per readable event */
-	PACKET_BUF = 65536,		/* any IP packet, any datagram */
+	TUN_READS = 64,			/* TUN reads per readable event */
+	UDP_BATCH = 16,			/* messages per recvmmsg */
+	UDP_ROUNDS = 4,			/* recvmmsg calls per readable event */
+	UDP_MSG_BUF = 65536,		/* a datagram or a GRO super-datagram */
 	ERROR_LEN = 256,
 };
 
@@ -41,7 +48,20 @@ struct daemon {
 	unsigned mtu;
 	int status;			/* exit status once the loop ends */
 	char error[ERROR_LEN];		/* why setup failed */
-	uint8_t buf[PACKET_BUF];
+
+	/* The data path.  While an event is handled (batching), data
+	 * datagrams gather in tx for UDP GSO and decrypted TCP segments in
+	 * gro for one TUN write; both are flushed before the event ends. */
+	struct wg_offloads offloads;	/* what the switch allows */
+	bool batching, tun_gro, udp_gro;
+	uint64_t tun_bad;		/* TUN packets we could not parse */
+	uint64_t udp_truncated;		/* datagrams larger than ours */
+	struct wg_txbatch tx;
+	struct wg_gro gro;
+	struct wg_udp_msg rx[UDP_BATCH];
+	uint8_t *rx_bufs;		/* UDP_BATCH * UDP_MSG_BUF */
+	uint8_t tun_buf[WG_VNET_HDR_LEN + WG_GSO_MAX_PACKET];
+	uint8_t segment[WG_GSO_MAX_PACKET];
 };
 
 /* ---------------------------------------------------------------- ops */
@@ -69,11 +89,35 @@ static void op_random(void *ctx, void *buf, size_t len)
 	wg_random_bytes(buf, len);
 }
 
+static void flush_tx(struct daemon *d)
+{
+	bool gso_failed = false;
+
+	wg_txbatch_flush(&d->tx, &gso_failed);
+	if (gso_failed)
+		wg_log(WG_LOG_ERROR, "UDP GSO failed; sending datagrams one "
+		    "by one from now on");
+}
+
 static int op_send_udp(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
     size_t len)
 {
 	struct daemon *d = ctx;
-	int ret = wg_udp_send(&d->udp, ep, buf, len);
+	int ret;
+
+	/* Only data messages wait: they go to peers' endpoints, which
+	 * outlive the event; a cookie reply's endpoint is on the stack. */
+	if (d->batching && len > 0 && buf[0] == WG_MSG_DATA) {
+		bool gso = d->tx.gso;
+
+		wg_txbatch_add(&d->tx, ep, buf, len);
+		if (gso && !d->tx.gso)
+			wg_log(WG_LOG_ERROR, "UDP GSO failed; sending "
+			    "datagrams one by one from now on");
+		return 0;
+	}
+	flush_tx(d);
+	ret = wg_udp_send(&d->udp, ep, buf, len);
 
 	if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG))
 		wg_log(WG_LOG_DEBUG, "Failed to send a datagram: %s",
@@ -90,11 +134,10 @@ static void update_mtu(struct daemon *d, unsigned mtu)
 	wg_device_set_mtu(d->dev, mtu);
 }
 
-static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
+static void write_one(struct daemon *d, const uint8_t *packet, size_t len)
 {
-	struct daemon *d = ctx;
 	unsigned mtu;
-	int ret = wg_tun_write(&d->tun, packet, len);
+	int ret = wg_tun_write_packet(&d->tun, packet, len);
 
 	if (ret == -EMSGSIZE && wg_tun_get_mtu(&d->tun, &mtu) == 0)
 		update_mtu(d, mtu);
@@ -102,6 +145,62 @@ static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
 	if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG))
 		wg_log(WG_LOG_DEBUG, "Failed to write a packet to %s: %s",
 		    d->tun.name, strerror(-ret));
+}
+
+static void write_one_cb(void *ctx, const uint8_t *packet, size_t len)
+{
+	write_one(ctx, packet, len);
+}
+
+static void flush_gro(struct daemon *d)
+{
+	const uint8_t *p;
+	struct virtio_net_hdr h;
+	size_t len;
+	int ret;
+
+	p = wg_gro_packet(&d->gro, &len);
+	if (p == NULL)
+		return;
+	ret = wg_tun_write(&d->tun, p, len);
+	if (ret == -EINVAL && d->gro.segments > 1) {
+		/* Kernels have shipped TUN GSO writes that fail: write the
+		 * segments one by one, now and from now on. */
+		wg_log(WG_LOG_ERROR, "Writing merged TCP segments to %s "
+		    "failed; writing them one by one from now on",
+		    d->tun.name);
+		d->tun_gro = false;
+		memcpy(&h, p, sizeof(h));
+		(void)wg_gso_split(&h, d->gro.buf + WG_VNET_HDR_LEN,
+		    len - WG_VNET_HDR_LEN, d->segment, sizeof(d->segment),
+		    write_one_cb, d);
+	} else if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG)) {
+		wg_log(WG_LOG_DEBUG, "Failed to write a packet to %s: %s",
+		    d->tun.name, strerror(-ret));
+	}
+	wg_gro_reset(&d->gro);
+}
+
+static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (d->batching && d->tun_gro) {
+		if (wg_gro_offer(&d->gro, packet, len))
+			return;
+		flush_gro(d);
+		if (wg_gro_offer(&d->gro, packet, len))
+			return;
+	}
+	write_one(d, packet, len);
+}
+
+/* Ends what an event gathered. */
+static void end_batch(struct daemon *d)
+{
+	flush_gro(d);
+	flush_tx(d);
+	d->batching = false;
 }
 
 static void op_log(void *ctx, enum wg_log_level level, const char *line)
@@ -139,6 +238,8 @@ static int uapi_set_port(void *ctx, uint16_t port)
 	ev_io_stop(d->loop, &d->udp4_watcher);
 	ev_io_stop(d->loop, &d->udp6_watcher);
 	ret = wg_udp_rebind(&d->udp, port);
+	if (ret == 0 && d->udp_gro && !wg_udp_enable_gro(&d->udp))
+		d->udp_gro = false;
 	watch_udp(d);
 	if (ret < 0)
 		wg_log(WG_LOG_ERROR, "Cannot listen on UDP port %u: %s", port,
@@ -184,14 +285,46 @@ static void interface_gone(struct daemon *d)
 	stop(d, 0, "the interface was deleted");
 }
 
-static void on_tun(struct ev_loop *loop, ev_io *w, int revents)
+static void packet_to_core(void *ctx, const uint8_t *packet, size_t len)
 {
-	struct daemon *d = w->data;
+	struct daemon *d = ctx;
+
+	wg_device_send_packet(d->dev, packet, len);
+}
+
+/* One packet read from the TUN, perhaps a TSO super-packet. */
+static void packet_from_tun(struct daemon *d, size_t n)
+{
+	struct virtio_net_hdr h;
+	int ret;
+
+	if (!d->tun.vnet_hdr) {
+		wg_device_send_packet(d->dev, d->tun_buf, n);
+		return;
+	}
+	if (n < WG_VNET_HDR_LEN) {
+		d->tun_bad++;
+		return;
+	}
+	memcpy(&h, d->tun_buf, sizeof(h));
+	ret = wg_gso_split(&h, d->tun_buf + WG_VNET_HDR_LEN,
+	    n - WG_VNET_HDR_LEN, d->segment, sizeof(d->segment),
+	    packet_to_core, d);
+	if (ret < 0) {
+		d->tun_bad++;
+		if (wg_log_enabled(WG_LOG_DEBUG))
+			wg_log(WG_LOG_DEBUG, "Dropping a packet from %s: %s",
+			    d->tun.name, strerror(-ret));
+	}
+}
+
+static void read_tun(struct daemon *d)
+{
 	ssize_t n;
 	int i;
 
-	for (i = 0; i < BATCH; i++) {
-		n = wg_tun_read(&d->tun, d->buf, sizeof(d->buf));
+	for (i = 0; i < TUN_READS; i++) {
+		n = wg_tun_read(&d->tun, d->tun_buf, sizeof(d->tun_buf));
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
@@ -202,32 +335,70 @@ static void on_tun(struct ev_loop *loop, ev_io *w, int revents)
 				stop(d, 1, "reading the TUN device failed");
 			return;
 		}
-		wg_device_send_packet(d->dev, d->buf, (size_t)n);
+		packet_from_tun(d, (size_t)n);
+	}
+}
+
+static void on_tun(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	d->batching = true;
+	read_tun(d);
+	end_batch(d);
+}
+
+/* One received message: a datagram, or with UDP GRO several of equal
+ * size back to back. */
+static void message_to_core(struct daemon *d, struct wg_udp_msg *m)
+{
+	size_t off, n, seg = m->seg_size ? m->seg_size : m->len;
+
+	if (m->truncated) {
+		d->udp_truncated++;
+		return;
+	}
+	for (off = 0; off < m->len; off += n) {
+		n = m->len - off < seg ? m->len - off : seg;
+		wg_device_receive_datagram(d->dev, &m->from, m->buf + off, n);
+	}
+}
+
+static void read_udp(struct daemon *d, int fd)
+{
+	int round, got, i;
+
+	for (round = 0; round < UDP_ROUNDS; round++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			d->rx[i].buf = d->rx_bufs + (size_t)i * UDP_MSG_BUF;
+			d->rx[i].cap = UDP_MSG_BUF;
+		}
+		got = wg_udp_recv_batch(fd, d->rx, UDP_BATCH);
+		if (got == -EAGAIN)
+			return;
+		/* ICMP errors surface as ECONNREFUSED and the like: each
+		 * concerns one datagram, already consumed, not the
+		 * socket. */
+		if (got < 0) {
+			if (wg_log_enabled(WG_LOG_DEBUG))
+				wg_log(WG_LOG_DEBUG, "UDP receive: %s",
+				    strerror(-got));
+			continue;
+		}
+		for (i = 0; i < got; i++)
+			message_to_core(d, &d->rx[i]);
+		if (got < UDP_BATCH)
+			return;
 	}
 }
 
 static void on_udp(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct daemon *d = w->data;
-	struct wg_endpoint from;
-	ssize_t n;
-	int i;
 
-	for (i = 0; i < BATCH; i++) {
-		n = wg_udp_recv(w->fd, d->buf, sizeof(d->buf), &from);
-		if (n == -EAGAIN)
-			return;
-		/* ICMP errors surface as ECONNREFUSED and the like on the
-		 * next read, truncation as EMSGSIZE: each concerns one
-		 * datagram, already consumed, not the socket. */
-		if (n < 0) {
-			if (wg_log_enabled(WG_LOG_DEBUG))
-				wg_log(WG_LOG_DEBUG, "UDP receive: %s",
-				    strerror((int)-n));
-			continue;
-		}
-		wg_device_receive_datagram(d->dev, &from, d->buf, (size_t)n);
-	}
+	d->batching = true;
+	read_udp(d, w->fd);
+	end_batch(d);
 }
 
 static void on_netlink(struct ev_loop *loop, ev_io *w, int revents)
@@ -311,15 +482,22 @@ static int setup(struct daemon *d, const char *ifname)
 		.log = op_log,
 	};
 	const char *why;
+	char bad[32];
 	int ret;
 
+	ret = wg_offloads_parse(&d->offloads, getenv(WG_OFFLOAD_ENV), bad,
+	    sizeof(bad));
+	if (ret < 0)
+		return fail(d, ret, "%s: unknown offload \"%s\" (known: all, "
+		    "tun-tso, tun-gro, udp-gso, udp-gro)", WG_OFFLOAD_ENV, bad);
 	/* The socket first: a daemon already serving this name is the
 	 * clearest error, before the TUN device reports "busy". */
 	ret = wg_uapi_server_open(&d->uapi, ifname, &why);
 	if (ret < 0)
 		return fail(d, ret, "%s (%s/%s.sock)", why, WG_UAPI_SOCKET_DIR,
 		    ifname);
-	ret = wg_tun_open(&d->tun, ifname);
+	ret = wg_tun_open(&d->tun, ifname,
+	    d->offloads.tun_tso || d->offloads.tun_gro, d->offloads.tun_tso);
 	if (ret == -EBUSY)
 		return fail(d, ret, "cannot create TUN device %s (is another "
 		    "interface using that name?)", ifname);
@@ -328,6 +506,13 @@ static int setup(struct daemon *d, const char *ifname)
 	ret = wg_udp_open(&d->udp, 0, 0);
 	if (ret < 0)
 		return fail(d, ret, "cannot open the UDP sockets");
+	d->tun_gro = d->offloads.tun_gro && d->tun.vnet_hdr;
+	d->udp_gro = d->offloads.udp_gro && wg_udp_enable_gro(&d->udp);
+	wg_txbatch_init(&d->tx, &d->udp, d->offloads.udp_gso);
+	wg_gro_reset(&d->gro);
+	d->rx_bufs = malloc((size_t)UDP_BATCH * UDP_MSG_BUF);
+	if (d->rx_bufs == NULL)
+		return fail(d, -ENOMEM, "cannot allocate receive buffers");
 	d->dev = wg_device_new(&ops);
 	if (d->dev == NULL)
 		return fail(d, -ENOMEM, "cannot create the device");
@@ -381,6 +566,7 @@ static void teardown(struct daemon *d)
 		wg_device_free(d->dev);
 	wg_udp_close(&d->udp);
 	wg_tun_close(&d->tun);
+	free(d->rx_bufs);
 }
 
 /* ---------------------------------------------------------------- process */
@@ -499,6 +685,9 @@ int wg_daemon_main(const char *ifname, bool foreground)
 	start_watchers(d);
 	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
 	    d->udp.port);
+	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
+	    "UDP GRO %s", d->tun.tso ? "on" : "off", d->tun_gro ? "on" : "off",
+	    d->tx.gso ? "on" : "off", d->udp_gro ? "on" : "off");
 	if (!foreground) {
 		detach();
 		write_all(report[1], "\n", 1);

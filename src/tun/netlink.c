@@ -7,12 +7,18 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "tun/netlink.h"
+
+enum {
+	DUMP_BUF_SIZE = 1 << 16,	/* a dump part is at most 32 KiB */
+	TABLE_SEARCH = 4096,		/* tables looked at from `first` */
+};
 
 struct request {
 	struct nlmsghdr nh;
@@ -229,4 +235,197 @@ int wg_netlink_rule_delete(struct wg_netlink *nl, int family, uint32_t fwmark,
     uint32_t table)
 {
 	return rule(nl, RTM_DELRULE, family, fwmark, table);
+}
+
+/* ---------------------------------------------------------------- dumps */
+
+typedef int (*dump_fn)(struct nlmsghdr *h, void *ctx);
+
+/* Sends r as a dump request and hands every answer message to fn up to
+ * NLMSG_DONE.  A negative return from fn ends the walk, but the dump is
+ * still read to its end so that the socket stays in step. */
+static int dump(struct wg_netlink *nl, struct request *r, dump_fn fn,
+    void *ctx)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct nlmsghdr *h;
+	char *buf = malloc(DUMP_BUF_SIZE);
+	bool done = false;
+	ssize_t n;
+	int len, ret = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r->nh.nlmsg_seq = ++nl->seq;
+	if (sendto(nl->fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while (!done) {
+		iov.iov_base = buf;
+		iov.iov_len = DUMP_BUF_SIZE;
+		n = recvmsg(nl->fd, &msg, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0 || (msg.msg_flags & MSG_TRUNC)) {
+			ret = -EMSGSIZE;
+			goto out;
+		}
+		len = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		    h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != nl->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (ret == 0)
+					ret = h->nlmsg_len <
+					    NLMSG_LENGTH(sizeof(*e)) ?
+					    -EPROTO : e->error;
+				done = true;
+				break;
+			}
+			if (ret == 0)
+				ret = fn(h, ctx);
+		}
+	}
+out:
+	free(buf);
+	return ret;
+}
+
+struct addr_walk {
+	int ifindex, family;
+	struct wg_config_prefix *v;
+	size_t n;
+};
+
+static int take_addr(struct nlmsghdr *h, void *ctx)
+{
+	struct addr_walk *w = ctx;
+	struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	struct wg_config_prefix *grown;
+	struct rtattr *rta;
+	const void *local = NULL, *address = NULL;
+	int len;
+
+	if (h->nlmsg_type != RTM_NEWADDR ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)) ||
+	    (int)ifa->ifa_index != w->ifindex ||
+	    ifa->ifa_scope == RT_SCOPE_LINK ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
+	    (w->family != AF_UNSPEC && ifa->ifa_family != w->family))
+		return 0;
+	len = (int)IFA_PAYLOAD(h);
+	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (RTA_PAYLOAD(rta) != addr_len(ifa->ifa_family))
+			continue;
+		if (rta->rta_type == IFA_LOCAL)
+			local = RTA_DATA(rta);
+		else if (rta->rta_type == IFA_ADDRESS)
+			address = RTA_DATA(rta);
+	}
+	/* IFA_LOCAL is the interface's own address; IPv6 sends only
+	 * IFA_ADDRESS, which is then the same thing. */
+	if (local == NULL)
+		local = address;
+	if (local == NULL)
+		return 0;
+	grown = realloc(w->v, (w->n + 1) * sizeof(*w->v));
+	if (grown == NULL)
+		return -ENOMEM;
+	w->v = grown;
+	memset(&w->v[w->n], 0, sizeof(w->v[w->n]));
+	w->v[w->n].family = ifa->ifa_family;
+	w->v[w->n].cidr = ifa->ifa_prefixlen;
+	memcpy(w->v[w->n].addr, local, addr_len(ifa->ifa_family));
+	w->n++;
+	return 0;
+}
+
+int wg_netlink_addr_list(struct wg_netlink *nl, int ifindex, int family,
+    struct wg_config_prefix **out, size_t *n)
+{
+	struct addr_walk w = { .ifindex = ifindex, .family = family };
+	struct request r;
+	struct ifaddrmsg *ifa = start(&r, RTM_GETADDR, 0, sizeof(*ifa));
+	int ret;
+
+	ifa->ifa_family = (uint8_t)family;
+	ret = dump(nl, &r, take_addr, &w);
+	if (ret < 0) {
+		free(w.v);
+		return ret;
+	}
+	*out = w.v;
+	*n = w.n;
+	return 0;
+}
+
+struct table_walk {
+	uint32_t first;
+	uint8_t used[TABLE_SEARCH / 8];
+};
+
+static int take_route(struct nlmsghdr *h, void *ctx)
+{
+	struct table_walk *w = ctx;
+	struct rtmsg *rt = NLMSG_DATA(h);
+	struct rtattr *rta;
+	uint32_t table;
+	int len;
+
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)))
+		return 0;
+	/* Table numbers above 255 are only in RTA_TABLE. */
+	table = rt->rtm_table;
+	len = (int)RTM_PAYLOAD(h);
+	for (rta = RTM_RTA(rt); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == RTA_TABLE &&
+		    RTA_PAYLOAD(rta) == sizeof(uint32_t))
+			memcpy(&table, RTA_DATA(rta), sizeof(table));
+	if (table >= w->first && table - w->first < TABLE_SEARCH)
+		w->used[(table - w->first) / 8] |=
+		    (uint8_t)(1u << ((table - w->first) % 8));
+	return 0;
+}
+
+int wg_netlink_free_table(struct wg_netlink *nl, uint32_t first,
+    uint32_t *table)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct table_walk w = { .first = first };
+	struct request r;
+	struct rtmsg *rt;
+	uint32_t i;
+	size_t f;
+	int ret;
+
+	for (f = 0; f < 2; f++) {
+		rt = start(&r, RTM_GETROUTE, 0, sizeof(*rt));
+		rt->rtm_family = (uint8_t)families[f];
+		if ((ret = dump(nl, &r, take_route, &w)) < 0)
+			return ret;
+	}
+	for (i = 0; i < TABLE_SEARCH && first + i >= first; i++) {
+		if (!(w.used[i / 8] & (1u << (i % 8)))) {
+			*table = first + i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
 }

@@ -41,4 +41,18 @@ int wg_netlink_rule_add(struct wg_netlink *nl, int family, uint32_t fwmark,
 int wg_netlink_rule_delete(struct wg_netlink *nl, int family, uint32_t fwmark,
     uint32_t table);
 
+/* ip address show dev IFINDEX: the addresses of the given family
+ * (AF_INET, AF_INET6, or AF_UNSPEC for both) in the kernel's order, as
+ * prefixes of their local address.  Link-scope addresses are left out:
+ * the kernel gives a TUN device an fe80:: address of its own, which a
+ * kernel WireGuard interface (what wg-quick reads) does not have.  On
+ * success *out (free() it; NULL when *n is 0) holds *n prefixes. */
+int wg_netlink_addr_list(struct wg_netlink *nl, int ifindex, int family,
+    struct wg_config_prefix **out, size_t *n);
+
+/* wg-quick's search for the table of a default route: the first number
+ * from `first` up that has no IPv4 and no IPv6 route in it. */
+int wg_netlink_free_table(struct wg_netlink *nl, uint32_t first,
+    uint32_t *table);
+
 #endif

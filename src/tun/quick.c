@@ -5,10 +5,14 @@
  * - The MTU is MTU= or 1420.  wg-quick derives it from the route MTU
  *   towards the endpoints minus 80, which is 1420 on any ordinary 1500
  *   network; a fixed value behaves the same after a roam.
- * - The default-route case adds the route and the two policy rules and
- *   sets src_valid_mark, but not wg-quick's nftables rules against
- *   spoofed packets to the tunnel address, and it uses table 51820 (or
- *   FwMark) without searching for a free one.
+ * - The default-route case is wg-quick's with nftables (firewall.c);
+ *   without nft it warns and goes on, where wg-quick would fall back to
+ *   iptables-restore.
+ * - Addresses, here and in SaveConfig, leave out the link-local address
+ *   the kernel gives a TUN device: a kernel WireGuard interface has none.
+ * - SaveConfig writes the DNS lines of the config file, not the
+ *   nameservers read back from `resolvconf -l` (which lose the search
+ *   domains).
  * - `show` runs `wg show` when wg is installed (it speaks our UAPI
  *   socket); otherwise it prints the state read from the socket, as
  *   `wg showconf` with the private key left out. */
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -32,6 +37,7 @@
 
 #include "crypto/encoding.h"
 #include "tun/config.h"
+#include "tun/firewall.h"
 #include "tun/netlink.h"
 #include "tun/quick.h"
 #include "tun/tun.h"
@@ -507,21 +513,111 @@ static int start_daemon(const char *ifname)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
-/* The daemon removes its socket when it stops after the interface went
- * away; waiting for that makes `down` and a rollback leave nothing. */
-static void wait_socket_gone(const char *ifname)
+/* The process serving IFNAME's UAPI socket, or 0. */
+static pid_t daemon_pid(const char *ifname)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	socket_path(sa.sun_path, sizeof(sa.sun_path), ifname);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	close(fd);
+	return cred.pid;
+}
+
+/* Whether pid runs (a zombie waiting for its reaper does not). */
+static bool process_runs(pid_t pid)
+{
+	char path[64], stat[256], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	paren = strrchr(stat, ')');
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
+/* The daemon removes its socket and exits when the interface goes away;
+ * waiting for both (pid as daemon_pid found it before, or 0) makes
+ * `down` and a rollback leave nothing behind. */
+static void wait_daemon_gone(const char *ifname, pid_t pid)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int i;
 
 	socket_path(path, sizeof(path), ifname);
-	for (i = 0; i < 150 && access(path, F_OK) == 0; i++)
+	for (i = 0; i < 250 && (access(path, F_OK) == 0 ||
+	    (pid > 0 && process_runs(pid))); i++)
 		nanosleep(&ts, NULL);
 	if (access(path, F_OK) == 0)
 		unlink(path);
 }
 
+/* resolvconf_iface_prefix in wg-quick: Debian's resolvconf orders its
+ * sources by /etc/resolvconf/interface-order, and the first "NAME*"
+ * pattern there ("tun*") is where a VPN's DNS belongs; without the file
+ * (openresolv, systemd-resolved) the name is the bare interface. */
+static void resolvconf_name(char *out, size_t size, const char *ifname)
+{
+	FILE *f = fopen("/etc/resolvconf/interface-order", "re");
+	char line[256], *s, *e;
+	size_t n;
+
+	snprintf(out, size, "%s", ifname);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		for (s = line; *s == ' ' || *s == '\t'; s++)
+			;
+		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+			;
+		n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-");
+		if (n > 0 && s + n + 1 == e && s[n] == '*') {
+			snprintf(out, size, "%.*s.%s", (int)n, s, ifname);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static bool is_address(const char *s)
+{
+	uint8_t a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* As wg-quick, resolvconf is used only when there is a name server;
+ * search domains alone change nothing. */
+static bool has_nameserver(const struct wg_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_dns; i++)
+		if (is_address(cfg->dns[i]))
+			return true;
+	return false;
+}
+
+/* wg-quick's set_dns: every server as a nameserver line, then the
+ * search domains on one search line, into `resolvconf -a NAME -m 0 -x`
+ * (openresolv's metric 0 and exclusive flag, as wg-quick passes them). */
 static void set_dns(const struct wg_config *cfg, const char *ifname,
     bool *done)
 {
@@ -531,7 +627,7 @@ static void set_dns(const struct wg_config *cfg, const char *ifname,
 	int fd, st;
 	bool search = false;
 
-	if (cfg->n_dns == 0)
+	if (!has_nameserver(cfg))
 		return;
 	if (!have_program("resolvconf")) {
 		fprintf(stderr, "Warning: resolvconf not found; DNS = is "
@@ -540,25 +636,29 @@ static void set_dns(const struct wg_config *cfg, const char *ifname,
 	}
 	if ((fd = mkstemp(tmpl)) < 0 || (f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "Warning: DNS not set: %s\n", strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmpl);
+		}
 		return;
 	}
-	for (i = 0; i < cfg->n_dns; i++) {
-		uint8_t a[16];
-
-		if (inet_pton(AF_INET, cfg->dns[i], a) == 1 ||
-		    inet_pton(AF_INET6, cfg->dns[i], a) == 1)
+	for (i = 0; i < cfg->n_dns; i++)
+		if (is_address(cfg->dns[i]))
 			fprintf(f, "nameserver %s\n", cfg->dns[i]);
-		else {
+	for (i = 0; i < cfg->n_dns; i++) {
+		if (!is_address(cfg->dns[i])) {
 			fprintf(f, search ? " %s" : "search %s", cfg->dns[i]);
 			search = true;
 		}
 	}
 	if (search)
 		fputc('\n', f);
-	fclose(f);
-	snprintf(name, sizeof(name), "tun.%s", ifname);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "Warning: DNS not set: %s\n", strerror(errno));
+		unlink(tmpl);
+		return;
+	}
+	resolvconf_name(name, sizeof(name), ifname);
 	say("resolvconf -a %s -m 0 -x", name);
 	if ((fd = open(tmpl, O_RDONLY)) >= 0) {
 		pid_t pid = fork();
@@ -579,24 +679,18 @@ static void set_dns(const struct wg_config *cfg, const char *ifname,
 	unlink(tmpl);
 }
 
-static void unset_dns(const char *ifname)
+static void unset_dns(const struct wg_config *cfg, const char *ifname)
 {
 	char name[64];
 
-	if (!have_program("resolvconf"))
+	if (!has_nameserver(cfg) || !have_program("resolvconf"))
 		return;
-	snprintf(name, sizeof(name), "tun.%s", ifname);
+	resolvconf_name(name, sizeof(name), ifname);
 	say("resolvconf -d %s -f", name);
 	run((char *const[]){ "resolvconf", "-d", name, "-f", NULL }, true);
 }
 
 /* ---------------------------------------------------------------- routes */
-
-static uint32_t default_table(const struct wg_config *cfg)
-{
-	return cfg->has_fwmark && cfg->fwmark ? cfg->fwmark :
-	    WG_CONFIG_DEFAULT_TABLE;
-}
 
 static void del_rules(struct wg_netlink *nl, uint32_t table)
 {
@@ -619,21 +713,58 @@ static void write_sysctl(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
-		if (write(fd, value, strlen(value)) < 0)
-			fprintf(stderr, "Warning: %s: %s\n", path,
-			    strerror(errno));
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		fprintf(stderr, "Warning: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
 		close(fd);
+}
+
+struct undo {
+	bool daemon, rules, dns, firewall;
+	bool warned_nft;
+	uint32_t table;
+	pid_t pid;		/* the daemon's, or 0 */
+};
+
+/* The nftables half of add_default, for the family of the default
+ * route, with the addresses the interface has now (wg-quick reads them
+ * with `ip addr show`).  No nft: the routes work without these rules,
+ * so a warning rather than a failed `up`. */
+static int add_firewall(struct wg_netlink *nl, int ifindex, int family,
+    const char *ifname, struct undo *u)
+{
+	struct wg_config_prefix *addrs = NULL;
+	size_t n = 0;
+	int ret;
+
+	if ((ret = wg_netlink_addr_list(nl, ifindex, family, &addrs, &n)) < 0) {
+		fprintf(stderr, "wgu: reading the addresses of %s: %s\n",
+		    ifname, strerror(-ret));
+		return ret;
 	}
+	u->firewall = true;
+	ret = wg_firewall_add(ifname, family, addrs, n, u->table);
+	if (ret == -ENOENT) {
+		if (!u->warned_nft)
+			fprintf(stderr, "Warning: nft not found: the default "
+			    "route through %s has no rules against spoofed "
+			    "packets and no conntrack marks\n", ifname);
+		u->warned_nft = true;
+		ret = 0;
+	}
+	free(addrs);
+	return ret;
 }
 
 /* wg-quick's add_default: the route in its own table, marked tunnel
- * packets skip that table, and main's default route is suppressed. */
+ * packets skip that table, main's default route is suppressed, reverse
+ * path checks see the mark, and the nftables rules. */
 static int add_default(struct wg_netlink *nl, int ifindex,
-    const struct wg_config_prefix *p, uint32_t table, const char *ifname)
+    const struct wg_config_prefix *p, const char *ifname, struct undo *u)
 {
 	char pfx[64];
 	const char *v = p->family == AF_INET ? "-4" : "-6";
+	uint32_t table = u->table;
 	int ret;
 
 	wg_config_prefix_format(p, pfx, sizeof(pfx));
@@ -641,20 +772,23 @@ static int add_default(struct wg_netlink *nl, int ifindex,
 	if ((ret = wg_netlink_route_add(nl, ifindex, p, table)) < 0 &&
 	    ret != -EEXIST)
 		return ret;
+	u->rules = true;
 	say("ip %s rule add not fwmark %u table %u", v, table, table);
 	if ((ret = wg_netlink_rule_add(nl, p->family, table, table)) < 0)
 		return ret;
 	say("ip %s rule add table main suppress_prefixlength 0", v);
 	if ((ret = wg_netlink_rule_add(nl, p->family, 0, 0)) < 0)
 		return ret;
-	if (p->family == AF_INET)
+	if (p->family == AF_INET) {
+		say("sysctl -q net.ipv4.conf.all.src_valid_mark=1");
 		write_sysctl("/proc/sys/net/ipv4/conf/all/src_valid_mark",
 		    "1");
-	return 0;
+	}
+	return add_firewall(nl, ifindex, p->family, ifname, u);
 }
 
 static int add_routes(struct wg_netlink *nl, int ifindex,
-    const struct wg_config *cfg, const char *ifname, bool *rules)
+    const struct wg_config *cfg, const char *ifname, struct undo *u)
 {
 	const struct wg_config_prefix *p;
 	uint32_t table;
@@ -671,9 +805,7 @@ static int add_routes(struct wg_netlink *nl, int ifindex,
 			    cfg->table : RT_TABLE_MAIN;
 			if (cfg->table_mode == WG_CONFIG_TABLE_AUTO &&
 			    wg_config_prefix_is_default(p)) {
-				*rules = true;
-				ret = add_default(nl, ifindex, p,
-				    default_table(cfg), ifname);
+				ret = add_default(nl, ifindex, p, ifname, u);
 			} else {
 				wg_config_prefix_format(p, pfx, sizeof(pfx));
 				say("ip route add %s dev %s table %u", pfx,
@@ -704,20 +836,47 @@ static bool has_default_route(const struct wg_config *cfg)
 	return false;
 }
 
+/* As add_default's get_fwmark: a FwMark of the config is the table too;
+ * otherwise the first table from 51820 up with no route, which becomes
+ * the fwmark of the tunnel's own UDP. */
+static int set_default_table(struct wg_netlink *nl, const struct wg_config *cfg,
+    const char *ifname, struct undo *u)
+{
+	char req[64];
+	int ret;
+
+	if (cfg->table_mode != WG_CONFIG_TABLE_AUTO || !has_default_route(cfg))
+		return 0;
+	if (cfg->has_fwmark && cfg->fwmark) {
+		u->table = cfg->fwmark;
+		return 0;
+	}
+	if ((ret = wg_netlink_free_table(nl, WG_CONFIG_DEFAULT_TABLE,
+	    &u->table)) < 0) {
+		fprintf(stderr, "wgu: no free routing table from %u: %s\n",
+		    WG_CONFIG_DEFAULT_TABLE, strerror(-ret));
+		return ret;
+	}
+	say("wg set %s fwmark %u", ifname, u->table);
+	snprintf(req, sizeof(req), "set=1\nfwmark=%u\n\n", u->table);
+	if ((ret = uapi_call(ifname, req, NULL)) < 0)
+		fprintf(stderr, "wgu: setting the fwmark failed: %s\n",
+		    strerror(-ret));
+	return ret;
+}
+
 /* ---------------------------------------------------------------- up */
 
-struct undo {
-	bool daemon, rules, dns;
-	uint32_t table;
-};
-
-static void roll_back(struct wg_netlink *nl, const char *ifname,
-    const struct undo *u)
+/* What del_if does when wg-quick's `up` fails, in its order. */
+static void roll_back(struct wg_netlink *nl, const struct wg_config *cfg,
+    const char *ifname, const struct undo *u)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 
 	if (u->dns)
-		unset_dns(ifname);
+		unset_dns(cfg, ifname);
+	if (u->firewall)
+		wg_firewall_remove(ifname);
 	if (u->rules)
 		del_rules(nl, u->table);
 	if (u->daemon) {
@@ -725,7 +884,7 @@ static void roll_back(struct wg_netlink *nl, const char *ifname,
 			say("ip link delete dev %s", ifname);
 			wg_netlink_link_delete(nl, ifindex);
 		}
-		wait_socket_gone(ifname);
+		wait_daemon_gone(ifname, u->pid);
 	}
 }
 
@@ -747,6 +906,7 @@ static int configure(struct wg_netlink *nl, const struct wg_config *cfg,
 		goto out;
 	}
 	u->daemon = true;
+	u->pid = daemon_pid(ifname);
 	if ((ifindex = (int)if_nametoindex(ifname)) == 0) {
 		ret = -ENODEV;
 		goto out;
@@ -778,19 +938,9 @@ static int configure(struct wg_netlink *nl, const struct wg_config *cfg,
 		goto out;
 	}
 	set_dns(cfg, ifname, &u->dns);
-	if (cfg->table_mode == WG_CONFIG_TABLE_AUTO &&
-	    has_default_route(cfg) && !(cfg->has_fwmark && cfg->fwmark)) {
-		/* The tunnel's own UDP carries this mark past the rule. */
-		char req[64];
-
-		u->table = default_table(cfg);
-		say("wg set %s fwmark %u", ifname, u->table);
-		snprintf(req, sizeof(req), "set=1\nfwmark=%u\n\n", u->table);
-		if ((ret = uapi_call(ifname, req, NULL)) < 0)
-			goto out;
-	}
-	u->table = default_table(cfg);
-	if ((ret = add_routes(nl, ifindex, cfg, ifname, &u->rules)) < 0)
+	if ((ret = set_default_table(nl, cfg, ifname, u)) < 0)
+		goto out;
+	if ((ret = add_routes(nl, ifindex, cfg, ifname, u)) < 0)
 		goto out;
 	ret = run_hooks(cfg, WG_HOOK_POST_UP, ifname);
 out:
@@ -821,7 +971,7 @@ int wg_quick_up(int argc, char **argv)
 		goto out;
 	}
 	if (configure(&nl, &cfg, t.ifname, &u) < 0) {
-		roll_back(&nl, t.ifname, &u);
+		roll_back(&nl, &cfg, t.ifname, &u);
 		goto out;
 	}
 	ret = 0;
@@ -833,11 +983,27 @@ out:
 
 /* ---------------------------------------------------------------- down */
 
+/* The interface's MTU now, or 0. */
+static uint32_t link_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ret = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return ret < 0 || ifr.ifr_mtu <= 0 ? 0 : (uint32_t)ifr.ifr_mtu;
+}
+
 /* As wg-quick's save_config: the running state (`wg showconf`) with the
- * [Interface] header replaced by the wg-quick keys.  The Addresses are
- * the config's, not read back from the interface. */
+ * [Interface] header replaced by the wg-quick keys, the Addresses those
+ * the interface has now (addrs, read back from the kernel) and, when
+ * the file has an MTU, the link's MTU now (mtu). */
 static int save_config(const struct wg_config *cfg, const struct target *t,
-    const char *reply)
+    const char *reply, const struct wg_config_prefix *addrs, size_t n_addrs,
+    uint32_t mtu)
 {
 	static const char *const names[WG_HOOK_COUNT] = {
 		"PreUp", "PostUp", "PreDown", "PostDown",
@@ -848,14 +1014,14 @@ static int save_config(const struct wg_config *cfg, const struct target *t,
 	int h, fd, ret = 0;
 
 	buf_printf(&b, "[Interface]\n");
-	for (i = 0; i < cfg->n_addresses; i++) {
-		wg_config_prefix_format(&cfg->addresses[i], pfx, sizeof(pfx));
+	for (i = 0; i < n_addrs; i++) {
+		wg_config_prefix_format(&addrs[i], pfx, sizeof(pfx));
 		buf_printf(&b, "Address = %s\n", pfx);
 	}
 	for (i = 0; i < cfg->n_dns; i++)
 		buf_printf(&b, "DNS = %s\n", cfg->dns[i]);
 	if (cfg->mtu)
-		buf_printf(&b, "MTU = %u\n", cfg->mtu);
+		buf_printf(&b, "MTU = %u\n", mtu ? mtu : cfg->mtu);
 	if (cfg->table_mode == WG_CONFIG_TABLE_OFF)
 		buf_printf(&b, "Table = off\n");
 	else if (cfg->table_mode == WG_CONFIG_TABLE_NUMBER)
@@ -892,9 +1058,12 @@ int wg_quick_down(int argc, char **argv)
 	struct wg_config cfg = { 0 };
 	struct wg_netlink nl = { .fd = -1 };
 	struct buf reply = { 0 };
+	struct wg_config_prefix *addrs = NULL;
 	struct target t;
 	const char *v;
 	uint32_t fwmark = 0;
+	size_t n_addrs = 0;
+	pid_t pid;
 	int ifindex, ret = 1;
 
 	if (argc != 2) {
@@ -919,10 +1088,22 @@ int wg_quick_down(int argc, char **argv)
 		goto out;
 	if (cfg.save_config) {
 		buf_free(&reply);
+		/* Without them the saved file would lose its Address
+		 * lines: better to keep the interface and say so. */
+		if ((ret = wg_netlink_addr_list(&nl, ifindex, AF_UNSPEC, &addrs,
+		    &n_addrs)) < 0) {
+			fprintf(stderr, "wgu: reading the addresses of %s: "
+			    "%s\n", t.ifname, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		ret = 1;
 		if (uapi_call(t.ifname, "get=1\n\n", &reply) < 0 ||
-		    save_config(&cfg, &t, reply.s) < 0)
+		    save_config(&cfg, &t, reply.s, addrs, n_addrs,
+		    link_mtu(t.ifname)) < 0)
 			goto out;
 	}
+	pid = daemon_pid(t.ifname);
 	say("ip link delete dev %s", t.ifname);
 	if ((ret = wg_netlink_link_delete(&nl, ifindex)) < 0) {
 		fprintf(stderr, "wgu: deleting %s: %s\n", t.ifname,
@@ -930,16 +1111,17 @@ int wg_quick_down(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	wait_socket_gone(t.ifname);
+	wait_daemon_gone(t.ifname, pid);
 	/* As wg-quick's del_if: the rules of a default route, found from
 	 * the running fwmark and allowed IPs. */
 	if (cfg.table_mode == WG_CONFIG_TABLE_AUTO && fwmark != 0 &&
 	    strstr(reply.s, "/0\n") != NULL)
 		del_rules(&nl, fwmark);
-	if (cfg.n_dns)
-		unset_dns(t.ifname);
+	unset_dns(&cfg, t.ifname);
+	wg_firewall_remove(t.ifname);
 	ret = run_hooks(&cfg, WG_HOOK_POST_DOWN, t.ifname) < 0 ? 1 : 0;
 out:
+	free(addrs);
 	buf_free(&reply);
 	wg_netlink_close(&nl);
 	wg_config_clear(&cfg);

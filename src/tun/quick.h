@@ -2,11 +2,11 @@
  *
  *	wgu up   IFNAME|CONFIG	PreUp, start `wgu IFNAME`, set the config
  *				through the UAPI socket, Address, MTU, link
- *				up, DNS, routes (and the fwmark rules of a
- *				default route), PostUp
+ *				up, DNS, routes (and the fwmark rules and
+ *				nftables tables of a default route), PostUp
  *	wgu down IFNAME|CONFIG	PreDown, SaveConfig, delete the interface
  *				(the daemon stops with it), rules, DNS,
- *				PostDown
+ *				nftables tables, PostDown
  *	wgu show [IFNAME]	`wg show`, or the UAPI state without wg
  *	wgu strip IFNAME|CONFIG	the config without wg-quick's own keys
  *

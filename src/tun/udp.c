@@ -1,6 +1,7 @@
 /* The UDP sockets; see udp.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -179,36 +180,15 @@ int wg_udp_set_fwmark(struct wg_udp *udp, uint32_t mark)
 	return 0;
 }
 
-ssize_t wg_udp_recv(int fd, uint8_t *buf, size_t len,
-    struct wg_endpoint *from)
+/* The local address a datagram was sent to, and its UDP GRO segment
+ * size, from the control messages of one received message. */
+static void read_control(struct msghdr *msg, struct wg_endpoint *from,
+    size_t *seg_size)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		    CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_name = &from->addr,
-		.msg_namelen = sizeof(from->addr),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
 	struct cmsghdr *cm;
-	ssize_t n;
 
-	memset(from, 0, sizeof(*from));
-	do
-		n = recvmsg(fd, &msg, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	/* A truncated datagram is not one we could have sent. */
-	if (msg.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+	*seg_size = 0;
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_PKTINFO &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
@@ -227,9 +207,57 @@ ssize_t wg_udp_recv(int fd, uint8_t *buf, size_t len,
 			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
 			from->src6 = pi6.ipi6_addr;
 			from->src_ifindex = (int)pi6.ipi6_ifindex;
+		} else if (cm->cmsg_level == SOL_UDP &&
+		    cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int gso;
+
+			memcpy(&gso, CMSG_DATA(cm), sizeof(gso));
+			*seg_size = gso > 0 ? (size_t)gso : 0;
 		}
 	}
-	return n;
+}
+
+int wg_udp_recv_batch(int fd, struct wg_udp_msg *msgs, unsigned n)
+{
+	struct mmsghdr mm[WG_UDP_MAX_BATCH];
+	struct iovec iov[WG_UDP_MAX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(struct in_pktinfo)) +
+		    CMSG_SPACE(sizeof(int))];
+	} control[WG_UDP_MAX_BATCH];
+	unsigned i;
+	int got;
+
+	if (n > WG_UDP_MAX_BATCH)
+		n = WG_UDP_MAX_BATCH;
+	for (i = 0; i < n; i++) {
+		memset(&msgs[i].from, 0, sizeof(msgs[i].from));
+		iov[i].iov_base = msgs[i].buf;
+		iov[i].iov_len = msgs[i].cap;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_name = &msgs[i].from.addr;
+		mm[i].msg_hdr.msg_namelen = sizeof(msgs[i].from.addr);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = control[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
+	}
+	do
+		got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	for (i = 0; i < (unsigned)got; i++) {
+		msgs[i].len = mm[i].msg_len;
+		read_control(&mm[i].msg_hdr, &msgs[i].from,
+		    &msgs[i].seg_size);
+		/* A truncated datagram is not one we could have sent. */
+		msgs[i].truncated = (mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+	}
+	return got;
 }
 
 /* An IPv4-mapped IPv6 destination goes out of the IPv4 socket. */
@@ -254,35 +282,42 @@ static bool has_source(const struct wg_endpoint *ep)
 	return memcmp(&ep->src6, &zero, sizeof(zero)) != 0;
 }
 
+/* One sendmsg: from ep's sticky source when with_source, and as UDP GSO
+ * segments of seg_size bytes when seg_size is non-zero. */
 static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
-    const uint8_t *buf, size_t len)
+    const uint8_t *buf, size_t len, size_t seg_size)
 {
 	union {
 		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(uint16_t))];
 	} control;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = {
 		.msg_name = (void *)&ep->addr,
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
+		.msg_control = control.buf,
 	};
 	struct cmsghdr *cm;
+	size_t controllen = 0;
 	ssize_t n;
 
 	memset(&control, 0, sizeof(control));
+	/* msg_controllen must cover the space before CMSG_NXTHDR works. */
+	msg.msg_controllen = sizeof(control.buf);
+	cm = CMSG_FIRSTHDR(&msg);
 	if (ep->addr.sa.sa_family == AF_INET) {
 		msg.msg_namelen = sizeof(ep->addr.in4);
 		if (with_source) {
 			struct in_pktinfo pi = { .ipi_spec_dst = ep->src4 };
 
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
-			cm = CMSG_FIRSTHDR(&msg);
 			cm->cmsg_level = IPPROTO_IP;
 			cm->cmsg_type = IP_PKTINFO;
 			cm->cmsg_len = CMSG_LEN(sizeof(pi));
 			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			controllen += CMSG_SPACE(sizeof(pi));
+			cm = (struct cmsghdr *)(control.buf + controllen);
 		}
 	} else {
 		msg.msg_namelen = sizeof(ep->addr.in6);
@@ -293,23 +328,34 @@ static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
 			 * source; elsewhere it would pin the route. */
 			if (IN6_IS_ADDR_LINKLOCAL(&ep->src6))
 				pi6.ipi6_ifindex = (unsigned)ep->src_ifindex;
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi6));
-			cm = CMSG_FIRSTHDR(&msg);
 			cm->cmsg_level = IPPROTO_IPV6;
 			cm->cmsg_type = IPV6_PKTINFO;
 			cm->cmsg_len = CMSG_LEN(sizeof(pi6));
 			memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
+			controllen += CMSG_SPACE(sizeof(pi6));
+			cm = (struct cmsghdr *)(control.buf + controllen);
 		}
 	}
+	if (seg_size > 0 && seg_size < len) {
+		uint16_t gso = (uint16_t)seg_size;
+
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(gso));
+		memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+		controllen += CMSG_SPACE(sizeof(gso));
+	}
+	msg.msg_controllen = controllen;
+	if (controllen == 0)
+		msg.msg_control = NULL;
 	do
 		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
 }
 
-int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
-    const uint8_t *buf, size_t len)
+int wg_udp_send_segments(struct wg_udp *udp, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len, size_t seg_size)
 {
 	struct wg_endpoint dst;
 	bool source;
@@ -325,7 +371,7 @@ int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
 	if (fd < 0)
 		return -EAFNOSUPPORT;
 	source = has_source(&dst);
-	ret = send_once(fd, &dst, source, buf, len);
+	ret = send_once(fd, &dst, source, buf, len, seg_size);
 	/* Our address changed (DHCP, a roaming laptop): forget the sticky
 	 * source and let the routing table choose, as Linux's send4/send6
 	 * do when the source is no longer local. */
@@ -333,7 +379,27 @@ int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
 	    ret == -ENETUNREACH)) {
 		memset(&ep->src6, 0, sizeof(ep->src6));
 		ep->src_ifindex = 0;
-		ret = send_once(fd, &dst, false, buf, len);
+		ret = send_once(fd, &dst, false, buf, len, seg_size);
 	}
 	return ret;
+}
+
+int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len)
+{
+	return wg_udp_send_segments(udp, ep, buf, len, 0);
+}
+
+bool wg_udp_enable_gro(struct wg_udp *udp)
+{
+	int on = 1;
+	bool ok = true;
+
+	if (udp->fd4 >= 0 && setsockopt(udp->fd4, SOL_UDP, UDP_GRO, &on,
+	    sizeof(on)) < 0)
+		ok = false;
+	if (udp->fd6 >= 0 && setsockopt(udp->fd6, SOL_UDP, UDP_GRO, &on,
+	    sizeof(on)) < 0)
+		ok = false;
+	return ok;
 }

@@ -17,6 +17,9 @@ enum {
 	/* As wireguard-go (socketBufferSize): bursts at line rate. */
 	WG_UDP_BUFFER_SIZE = 7 << 20,
 	WG_UDP_BIND_RETRIES = 100,
+	WG_UDP_MAX_BATCH = 64,		/* messages per recvmmsg */
+	/* The kernel's UDP_MAX_SEGMENTS before Linux 6.9 raised it. */
+	WG_UDP_MAX_SEGMENTS = 64,
 };
 
 struct wg_udp {
@@ -40,11 +43,29 @@ int wg_udp_rebind(struct wg_udp *udp, uint16_t port);
 /* SO_MARK on both sockets (needs CAP_NET_ADMIN); 0 clears it. */
 int wg_udp_set_fwmark(struct wg_udp *udp, uint32_t mark);
 
-/* Receives one datagram from fd (fd4 or fd6).  Fills *from with the
- * sender and the local address it was sent to.  Returns its length or a
- * negative errno (-EAGAIN when none is waiting). */
-ssize_t wg_udp_recv(int fd, uint8_t *buf, size_t len,
-    struct wg_endpoint *from);
+/* One message of a batch receive: the caller sets buf and cap; the call
+ * fills the rest.  With UDP GRO on, one message may carry several
+ * datagrams of seg_size bytes each, back to back (the last may be
+ * shorter); seg_size 0 means one datagram. */
+struct wg_udp_msg {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	size_t seg_size;
+	bool truncated;		/* larger than cap: not one of ours */
+	struct wg_endpoint from;	/* sender and the local address */
+};
+
+/* Receives up to n (at most WG_UDP_MAX_BATCH) messages from fd (fd4 or
+ * fd6) in one system call.  Returns how many, or a negative errno
+ * (-EAGAIN when none is waiting; ICMP errors surface as ECONNREFUSED and
+ * the like). */
+int wg_udp_recv_batch(int fd, struct wg_udp_msg *msgs, unsigned n);
+
+/* Asks both sockets to deliver UDP GRO super-datagrams.  False when a
+ * kernel refuses (before Linux 5.0 for IPv4, 5.12 for IPv6 it was
+ * missing or broken): then each datagram comes on its own. */
+bool wg_udp_enable_gro(struct wg_udp *udp);
 
 /* Sends one datagram to ep, from ep's sticky source when it has one.  When
  * that source is gone (EINVAL, EADDRNOTAVAIL, ENETUNREACH), clears it in
@@ -52,5 +73,12 @@ ssize_t wg_udp_recv(int fd, uint8_t *buf, size_t len,
  * errno. */
 int wg_udp_send(struct wg_udp *udp, struct wg_endpoint *ep,
     const uint8_t *buf, size_t len);
+
+/* The same for len bytes holding datagrams of seg_size bytes each (the
+ * last may be shorter), sent with one UDP GSO system call (UDP_SEGMENT);
+ * at most WG_UDP_MAX_SEGMENTS of them.  Errors as wg_udp_send, plus what
+ * a kernel without working UDP GSO says (EIO, EINVAL, EOPNOTSUPP). */
+int wg_udp_send_segments(struct wg_udp *udp, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len, size_t seg_size);
 
 #endif
