@@ -195,6 +195,37 @@ static void test_resend(void)
 	spool_close(&sp);
 }
 
+/* Acknowledged readings stay resendable after a restart (a new boot) and
+ * a compaction, up to the bound; beyond it the oldest history goes. */
+static void test_resend_history(void)
+{
+	struct spool sp;
+	uint64_t i;
+
+	fresh_dir();
+	CHECK(spool_open(&sp, dir, 8) == 0);
+	for (i = 1; i <= 6; i++) {
+		CHECK(add(&sp, i) == 0);
+		CHECK(take(&sp) == i);
+		CHECK(spool_ack(&sp, 1, i) == 0);
+	}
+	CHECK(sp.pending == 0);
+	spool_close(&sp);
+	CHECK(spool_open(&sp, dir, 8) == 0);
+	CHECK(sp.boot_id == 2 && spool_count(&sp) == 6 && sp.pending == 0);
+	CHECK(spool_resend(&sp, 1, 2, 3, 100) == 2);
+	CHECK(take(&sp) == 2 && take(&sp) == 3 && take(&sp) == 0);
+	CHECK(spool_ack(&sp, 1, 2) == 0 && spool_ack(&sp, 1, 3) == 0);
+	/* Four readings of boot 2 fill the bound: boot 1's seq 1 and 2 go. */
+	for (i = 1; i <= 4; i++) {
+		CHECK(spool_append(&sp, 2, i, "{}", 2) == 0);
+		CHECK(spool_ack(&sp, 2, i) == 0);
+	}
+	CHECK(spool_count(&sp) == 8);
+	CHECK(spool_resend(&sp, 1, 1, 6, 100) == 4);
+	spool_close(&sp);
+}
+
 static void test_lock(void)
 {
 	struct spool a, b;
@@ -218,6 +249,7 @@ int main(void)
 	RUN(test_torn_record);
 	RUN(test_bound);
 	RUN(test_resend);
+	RUN(test_resend_history);
 	RUN(test_lock);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

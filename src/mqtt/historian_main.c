@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <ev.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 
 #include "mqtt/dedup.h"
 #include "mqtt/histlog.h"
@@ -40,6 +41,9 @@ enum {
 	GAPS_PER_REPORT = 8,		/* per stream, lowest first */
 	SEED_LOGS_MAX = 16,
 };
+/* MQTT 5 (--share): a session that never expires, like a 3.1.1 session
+ * with clean session off; the broker's max_queued_messages bounds it. */
+#define SESSION_NEVER_EXPIRES UINT32_MAX
 
 struct options {
 	const char *broker, *username, *password_file, *client_id;
@@ -63,6 +67,7 @@ struct historian {
 	struct ev_loop *loop;
 	struct mosquitto *mosq;
 	struct mqtt_loop ml;
+	mosquitto_property *connect_props;	/* MQTT 5 (--share) only */
 	struct histlog log, rejects;
 	struct dedup_table *dedup;
 	struct counters n;
@@ -113,9 +118,12 @@ static void usage(FILE *f)
 "                         leave it to the kernel\n"
 "  --seed-log PATH        an older (rotated) log, only read: its readings\n"
 "                         count as logged (repeatable, up to 16)\n"
-"  --share GROUP          subscribe as one member of $share/GROUP/...; each\n"
-"                         member logs its share, duplicates are still\n"
-"                         dropped, gaps are neither reported nor asked for\n"
+"  --share GROUP          subscribe as one member of the MQTT 5 shared\n"
+"                         subscription $share/GROUP/...: each member (its\n"
+"                         own --client-id) logs its share in a session kept\n"
+"                         by the broker while it is down; duplicates are\n"
+"                         still dropped, gaps are neither reported nor\n"
+"                         asked for\n"
 "  --duration SECONDS     stop after this long (for tests)\n"
 "  --color auto|always|never  highlight warning and critical (auto: tty)\n"
 "SIGHUP reopens both logs (logrotate); SIGTERM/SIGINT flush, print a\n"
@@ -561,7 +569,8 @@ static void on_connected(struct mqtt_loop *ml, int rc, void *ctx)
 
 	if (rc != 0) {
 		warn("broker %s:%d refused the connection: %s",
-		    h->opt.broker, h->opt.port, mosquitto_connack_string(rc));
+		    h->opt.broker, h->opt.port, h->connect_props ?
+		    mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
 		return;
 	}
 	/* The persistent session keeps the subscription; subscribing again
@@ -591,11 +600,12 @@ static int setup_mqtt(struct historian *h, char *password)
 	};
 	int ret;
 
-	/* MQTT 3.1.1 even for --share (mosquitto serves $share to 3.1.1
-	 * clients): libmosquitto's mosquitto_reconnect_async() sends no
-	 * CONNECT properties, so an MQTT 5 session would lose its session
-	 * expiry interval at the first reconnect and stop being
-	 * persistent. */
+	/* Clean session off: the broker keeps the subscription and queues
+	 * what arrives while we are away.  Shared subscriptions are MQTT 5,
+	 * where that takes a Session Expiry Interval in every CONNECT (the
+	 * adapter sends it on each reconnect too; without it the session
+	 * would end at the first disconnect after a reconnect).  Without
+	 * --share, MQTT 3.1.1, whose clean session flag alone does it. */
 	h->mosq = mosquitto_new(h->opt.client_id, false, &h->ml);
 	if (h->mosq == NULL)
 		return -ENOMEM;
@@ -604,6 +614,15 @@ static int setup_mqtt(struct historian *h, char *password)
 		return -EINVAL;
 	mosquitto_message_callback_set(h->mosq, on_message);
 	mqtt_loop_init(&h->ml, h->loop, h->mosq, &ops, h);
+	if (h->opt.share) {
+		if (mosquitto_int_option(h->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+		    MQTT_PROTOCOL_V5) != MOSQ_ERR_SUCCESS ||
+		    mosquitto_property_add_int32(&h->connect_props,
+		    MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+		    SESSION_NEVER_EXPIRES) != MOSQ_ERR_SUCCESS)
+			return -ENOMEM;
+		mqtt_loop_set_connect_properties(&h->ml, h->connect_props);
+	}
 	return mqtt_loop_start(&h->ml, h->opt.broker, h->opt.port, KEEPALIVE);
 }
 
@@ -815,6 +834,7 @@ int main(int argc, char **argv)
 out_mqtt:
 	if (h.mosq)
 		mosquitto_destroy(h.mosq);
+	mosquitto_property_free_all(&h.connect_props);
 	mosquitto_lib_cleanup();
 out:
 	if (password) {

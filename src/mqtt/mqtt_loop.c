@@ -122,6 +122,20 @@ static void schedule_retry(struct mqtt_loop *ml)
 	ev_timer_start(ml->loop, &ml->retry);
 }
 
+/* A connection attempt: with MQTT 5 CONNECT properties always a full
+ * connect that sends them, else libmosquitto's asynchronous (re)connect
+ * to the host it remembers. */
+static int connect_now(struct mqtt_loop *ml, bool first)
+{
+	if (ml->connect_props != NULL)
+		return mosquitto_connect_bind_v5(ml->mosq, ml->host, ml->port,
+		    ml->keepalive, NULL, ml->connect_props);
+	if (first)
+		return mosquitto_connect_async(ml->mosq, ml->host, ml->port,
+		    ml->keepalive);
+	return mosquitto_reconnect_async(ml->mosq);
+}
+
 /* Either the backoff ran out (reconnect now), or the connect timeout did
  * (no CONNACK: drop the attempt). */
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -139,7 +153,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	ml->reconnects++;
-	rc = mosquitto_reconnect_async(ml->mosq);
+	rc = connect_now(ml, false);
 	attach(ml);
 	if (rc != MOSQ_ERR_SUCCESS || ml->fd < 0) {
 		schedule_retry(ml);
@@ -188,6 +202,9 @@ void mqtt_loop_init(struct mqtt_loop *ml, struct ev_loop *loop,
 	if (ml->jitter == 0)
 		ml->jitter = 1;
 	ml->reconnects = 0;
+	ml->connect_props = NULL;
+	ml->host = NULL;
+	ml->port = ml->keepalive = 0;
 	ev_io_init(&ml->io, io_cb, -1, EV_READ);
 	ml->io.data = ml;
 	ev_prepare_init(&ml->prepare, prepare_cb);
@@ -202,15 +219,26 @@ void mqtt_loop_init(struct mqtt_loop *ml, struct ev_loop *loop,
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 }
 
+void mqtt_loop_set_connect_properties(struct mqtt_loop *ml,
+    const mosquitto_property *props)
+{
+	ml->connect_props = props;
+}
+
 int mqtt_loop_start(struct mqtt_loop *ml, const char *host, int port,
     int keepalive)
 {
 	int rc;
 
+	ml->host = host;
+	ml->port = port;
+	ml->keepalive = keepalive;
 	ev_prepare_start(ml->loop, &ml->prepare);
 	ev_timer_start(ml->loop, &ml->misc);
-	rc = mosquitto_connect_async(ml->mosq, host, port, keepalive);
-	if (rc == MOSQ_ERR_INVAL)
+	rc = connect_now(ml, true);
+	if (rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_NOT_SUPPORTED ||
+	    rc == MOSQ_ERR_PROTOCOL || rc == MOSQ_ERR_MALFORMED_PACKET ||
+	    rc == MOSQ_ERR_DUPLICATE_PROPERTY)
 		return -EINVAL;
 	attach(ml);
 	if (rc != MOSQ_ERR_SUCCESS || ml->fd < 0) {

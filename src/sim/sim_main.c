@@ -119,7 +119,9 @@ static void usage(FILE *f)
 "  --duration SECONDS    stop generating after this long\n"
 "  --count N             stop generating after N readings per node\n"
 "  --spool-dir DIR       spool directory (/var/lib/wgu-sim)\n"
-"  --spool-max N         readings held per node (100000)\n"
+"  --spool-max N         readings held per node (100000): unacknowledged\n"
+"                        ones, and acknowledged ones as the history that\n"
+"                        answers resend requests (oldest go first)\n"
 "  --qos 1               the only QoS there is\n");
 }
 
