@@ -6,6 +6,7 @@
  * into small pieces of varying size, as a socket may deliver it.  The two
  * answers must be the same bytes, and every answer must be well framed
  * (complete responses ending in a blank line, errno zero or negative).
+ * The seeds cover get, set and wgu's own stats operation.
  * abort() marks a broken invariant, never a bad input. */
 #include <errno.h>
 #include <stdbool.h>

@@ -639,6 +639,94 @@ static void test_bad_operations(void)
 	teardown(&fx);
 }
 
+/* ---------------------------------------------------------------- stats */
+
+#define STATS_ZERO "rx_invalid=0\nrx_bad_mac=0\nrx_cookie_required=0\n" \
+	"rx_ratelimited=0\nrx_queue_full=0\nrx_handshake_failed=0\n" \
+	"rx_unknown_index=0\n" \
+	"rx_decrypt_failed=0\nrx_replayed=0\nrx_bad_inner=0\n" \
+	"tx_no_route=0\ntx_dropped=0\nerrno=0\n\n"
+
+static void receive(struct fixture *fx, uint8_t type, size_t len)
+{
+	struct wg_endpoint from;
+	uint8_t buf[256];
+
+	memset(&from, 0, sizeof(from));
+	from.addr.in4.sin_family = AF_INET;
+	from.addr.in4.sin_port = htons(9);
+	from.addr.in4.sin_addr.s_addr = htonl(0x7f000001);
+	memset(buf, 0xa5, sizeof(buf));
+	buf[0] = type;
+	buf[1] = buf[2] = buf[3] = 0;
+	wg_device_receive_datagram(fx->dev, &from, buf, len);
+}
+
+/* Every counter, by name, in order; only the ones hit change. */
+static void test_stats(void)
+{
+	struct fixture fx;
+	char *got;
+	size_t i;
+
+	setup(&fx);
+	EXPECT(&fx, "stats=1\n\n", STATS_ZERO);
+	EXPECT(&fx, "set=1\nprivate_key=" ALICE_PRIV "\n\n", "errno=0\n\n");
+	receive(&fx, 1, 5);		/* a truncated initiation */
+	receive(&fx, 9, 148);		/* no such type */
+	receive(&fx, 1, 148);		/* right size, forged MAC1 */
+	receive(&fx, 4, 32);		/* data for an index nobody has */
+	got = talk(&fx, "stats=1\n\n");
+	CHECK(strncmp(got, "rx_invalid=2\nrx_bad_mac=1\n", 26) == 0);
+	CHECK(strstr(got, "\nrx_unknown_index=1\n") != NULL);
+	CHECK(strstr(got, "\nrx_replayed=0\n") != NULL);
+	CHECK(strlen(got) > 9 &&
+	    strcmp(got + strlen(got) - 9, "errno=0\n\n") == 0);
+	free(got);
+	/* A field added to the struct must get a line. */
+	for (i = 0; wg_uapi_stat_name(i); i++)
+		;
+	CHECK(i * sizeof(uint64_t) == sizeof(struct wg_device_stats));
+	teardown(&fx);
+}
+
+/* stats beside get and set: framing as for get, and get's answer is the
+ * same bytes whether or not stats was asked first. */
+static void test_stats_framing(void)
+{
+	struct fixture a, b;
+	char *x, *y;
+	int ret;
+
+	setup(&a);
+	setup(&b);
+	EXPECT(&a, "set=1\nprivate_key=" ALICE_PRIV "\npublic_key=" BOB_PUB
+	    "\nallowed_ip=10.0.0.0/8\n\n", "errno=0\n\n");
+	EXPECT(&b, "set=1\nprivate_key=" ALICE_PRIV "\npublic_key=" BOB_PUB
+	    "\nallowed_ip=10.0.0.0/8\n\n", "errno=0\n\n");
+	x = talk(&a, "get=1\n\n");
+	y = talk_chunked(&b, "stats=1\n\nget=1\n\n", 1, NULL);
+	CHECK(strncmp(y, STATS_ZERO, strlen(STATS_ZERO)) == 0);
+	CHECK(strcmp(y + strlen(STATS_ZERO), x) == 0);
+	free(x);
+	free(y);
+	teardown(&a);
+	teardown(&b);
+
+	setup(&a);
+	x = talk_chunked(&a, "stats=1\nget=1\n\n", 0, &ret);
+	CHECK(strcmp(x, "errno=-22\n\n") == 0 && ret == -EPROTO);
+	CHECK(wg_uapi_session_closed(&a.s));
+	free(x);
+	teardown(&a);
+
+	setup(&a);
+	x = talk_chunked(&a, "stats=2\n\n", 0, &ret);
+	CHECK(ret == -EPROTO && x[0] == '\0');
+	free(x);
+	teardown(&a);
+}
+
 /* ---------------------------------------------------------------- framing */
 
 /* The same session fed one byte at a time answers the same bytes. */
@@ -732,5 +820,7 @@ int main(void)
 	RUN(test_chunking);
 	RUN(test_crlf_and_eof);
 	RUN(test_concurrent_removal);
+	RUN(test_stats);
+	RUN(test_stats_framing);
 	return check_summary();
 }

@@ -69,7 +69,8 @@ struct wg_device_stats {
 	uint64_t rx_invalid;		/* failed wg_message_classify */
 	uint64_t rx_bad_mac;		/* handshake with bad MAC1 */
 	uint64_t rx_cookie_required;	/* under load without valid MAC2 */
-	uint64_t rx_ratelimited;
+	uint64_t rx_ratelimited;	/* under load, over its source's rate */
+	uint64_t rx_queue_full;		/* handshake queue full */
 	uint64_t rx_handshake_failed;	/* decryption/identity/timestamp */
 	uint64_t rx_unknown_index;	/* data/response for no keypair */
 	uint64_t rx_decrypt_failed;

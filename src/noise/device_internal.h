@@ -41,6 +41,7 @@ enum {
 struct wg_queued_handshake {
 	struct wg_endpoint from;
 	size_t len;
+	bool admitted;		/* mac2 and rate checked under load */
 	uint8_t buf[sizeof(struct wg_msg_initiation)];	/* the largest */
 };
 

@@ -108,19 +108,19 @@ static bool ratelimit_allow(struct wg_device *dev,
 enum mac_verdict { MAC_OK, MAC_NEEDS_COOKIE, MAC_DROP };
 
 static enum mac_verdict check_macs(struct wg_device *dev,
-    const struct wg_queued_handshake *q)
+    const struct wg_endpoint *from, const uint8_t *buf, size_t len,
+    bool load)
 {
 	enum wg_cookie_mac_state state;
 	uint8_t src[18];
-	size_t src_len = wg_device_endpoint_bytes(&q->from, src);
-	bool load = under_load(dev);
+	size_t src_len = wg_device_endpoint_bytes(from, src);
 
-	state = wg_cookie_validate(&dev->cookie_checker, q->buf, q->len, src,
+	state = wg_cookie_validate(&dev->cookie_checker, buf, len, src,
 	    src_len, load, dev->now, wg_device_random, dev);
 	if (!load && state == WG_COOKIE_MAC_VALID_NO_COOKIE)
 		return MAC_OK;
 	if (load && state == WG_COOKIE_MAC_VALID_WITH_COOKIE) {
-		if (ratelimit_allow(dev, &q->from))
+		if (ratelimit_allow(dev, from))
 			return MAC_OK;
 		dev->stats.rx_ratelimited++;
 		return MAC_DROP;
@@ -194,6 +194,15 @@ static struct wg_peer *consume_response(struct wg_device *dev,
 	return peer;
 }
 
+/* The cookie reply of whitepaper 5.4.7 to a message without mac2. */
+static void reply_with_cookie(struct wg_device *dev,
+    const struct wg_endpoint *from, const uint8_t *buf, size_t len)
+{
+	/* The sender index sits at the same offset in both. */
+	wg_send_cookie_reply(dev, from, buf, len, read_le32(buf +
+	    offsetof(struct wg_msg_initiation, sender_index)));
+}
+
 static void process_handshake(struct wg_device *dev,
     const struct wg_queued_handshake *q)
 {
@@ -204,17 +213,19 @@ static void process_handshake(struct wg_device *dev,
 		consume_cookie_reply(dev, q);
 		return;
 	}
-	switch (check_macs(dev, q)) {
-	case MAC_OK:
-		break;
-	case MAC_NEEDS_COOKIE:
-		/* The sender index sits at the same offset in both. */
-		wg_send_cookie_reply(dev, &q->from, q->buf, q->len,
-		    read_le32(q->buf + offsetof(struct wg_msg_initiation,
-		    sender_index)));
-		return;
-	case MAC_DROP:
-		return;
+	/* Admitted under load at the door (mac2 and rate checked there), or
+	 * checked now against the load of now, as Linux does. */
+	if (!q->admitted) {
+		switch (check_macs(dev, &q->from, q->buf, q->len,
+		    under_load(dev))) {
+		case MAC_OK:
+			break;
+		case MAC_NEEDS_COOKIE:
+			reply_with_cookie(dev, &q->from, q->buf, q->len);
+			return;
+		case MAC_DROP:
+			return;
+		}
 	}
 	if (type == WG_MSG_INITIATION)
 		peer = consume_initiation(dev, q);
@@ -247,6 +258,7 @@ static void enqueue_handshake(struct wg_device *dev,
 {
 	struct wg_handshake_queue *hq = &dev->handshakes;
 	struct wg_queued_handshake *q;
+	bool admitted;
 
 	/* mac1 costs one BLAKE2s and needs no state: junk without it never
 	 * takes a place in the queue.  (It is checked again, with mac2 when
@@ -257,8 +269,27 @@ static void enqueue_handshake(struct wg_device *dev,
 		dev->stats.rx_bad_mac++;
 		return;
 	}
+	/* Under load, what the worker would refuse anyway is refused at the
+	 * door: a message without mac2 gets its cookie reply now, one over
+	 * its source's rate is dropped now.  Neither takes a place in the
+	 * queue, so a flood from spoofed sources cannot crowd out a peer's
+	 * initiation (Linux checks only when processing, with the queue
+	 * already full of them). */
+	admitted = false;
+	if (buf[0] != WG_MSG_COOKIE_REPLY && under_load(dev)) {
+		switch (check_macs(dev, from, buf, len, true)) {
+		case MAC_OK:
+			admitted = true;
+			break;
+		case MAC_NEEDS_COOKIE:
+			reply_with_cookie(dev, from, buf, len);
+			return;
+		case MAC_DROP:
+			return;
+		}
+	}
 	if (hq->len == WG_MAX_QUEUED_HANDSHAKES) {
-		dev->stats.rx_ratelimited++;
+		dev->stats.rx_queue_full++;
 		wg_device_logf(dev, WG_LOG_DEBUG,
 		    "Dropping handshake packet: queue full");
 		return;
@@ -266,6 +297,7 @@ static void enqueue_handshake(struct wg_device *dev,
 	q = &hq->ring[(hq->head + hq->len) % WG_MAX_QUEUED_HANDSHAKES];
 	q->from = *from;
 	q->len = len;
+	q->admitted = admitted;
 	memcpy(q->buf, buf, len);
 	hq->len++;
 }

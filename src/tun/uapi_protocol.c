@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,59 @@ out:
 	}
 	wg_wipe(priv, sizeof(priv));
 	wg_wipe(pub, sizeof(pub));
+	return ret;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+/* Each counter by its field's own name, so a name cannot drift from its
+ * field; a field added to the struct needs a row here (test_uapi fails
+ * until it has one). */
+#define STAT(field) { #field, offsetof(struct wg_device_stats, field) }
+static const struct {
+	const char *name;
+	size_t offset;
+} stat_fields[] = {
+	STAT(rx_invalid),
+	STAT(rx_bad_mac),
+	STAT(rx_cookie_required),
+	STAT(rx_ratelimited),
+	STAT(rx_queue_full),
+	STAT(rx_handshake_failed),
+	STAT(rx_unknown_index),
+	STAT(rx_decrypt_failed),
+	STAT(rx_replayed),
+	STAT(rx_bad_inner),
+	STAT(tx_no_route),
+	STAT(tx_dropped),
+};
+#undef STAT
+
+enum { NSTATS = sizeof(stat_fields) / sizeof(stat_fields[0]) };
+
+const char *wg_uapi_stat_name(size_t i)
+{
+	return i < NSTATS ? stat_fields[i].name : NULL;
+}
+
+int wg_uapi_format_stats(struct wg_uapi_session *s)
+{
+	const struct wg_device_stats *st = wg_device_get_stats(s->dev);
+	size_t start = s->out_len, i;
+	uint64_t value;
+	int ret = 0;
+
+	for (i = 0; i < NSTATS && ret == 0; i++) {
+		memcpy(&value, (const uint8_t *)st + stat_fields[i].offset,
+		    sizeof(value));
+		ret = putf(s, "%s=%" PRIu64 "\n", stat_fields[i].name, value);
+	}
+	if (ret == 0)
+		ret = put_errno(s, 0);
+	if (ret < 0) {
+		s->out_len = start;
+		put_errno(s, ret);
+	}
 	return ret;
 }
 
@@ -594,6 +648,10 @@ static int handle_line(struct wg_uapi_session *s, char *line, size_t len,
 			begin_set(s);
 			return 0;
 		}
+		if (!too_long && value_is(line, len, "stats=1")) {
+			s->state = WG_UAPI_STATS;
+			return 0;
+		}
 		return -EPROTO;
 	case WG_UAPI_SET:
 		/* bufio.ScanLines drops a carriage return before '\n'. */
@@ -612,9 +670,12 @@ static int handle_line(struct wg_uapi_session *s, char *line, size_t len,
 	}
 }
 
-/* The byte after "get=1\n" must be the blank line's '\n'. */
+/* The byte after "get=1\n" (or "stats=1\n") must be the blank line's
+ * '\n'. */
 static int handle_get(struct wg_uapi_session *s, uint8_t c)
 {
+	bool stats = s->state == WG_UAPI_STATS;
+
 	s->state = WG_UAPI_OP;
 	if (c != '\n') {
 		/* wireguard-go answers -EINVAL; the rest of the stream is
@@ -622,6 +683,8 @@ static int handle_get(struct wg_uapi_session *s, uint8_t c)
 		put_errno(s, -EINVAL);
 		return -EPROTO;
 	}
+	if (stats)
+		return wg_uapi_format_stats(s) == -ENOMEM ? -ENOMEM : 0;
 	return wg_uapi_format_get(s) == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -634,7 +697,7 @@ int wg_uapi_session_feed(struct wg_uapi_session *s, const uint8_t *data,
 	for (i = 0; i < len && s->state != WG_UAPI_CLOSED; i++) {
 		uint8_t c = data[i];
 
-		if (s->state == WG_UAPI_GET) {
+		if (s->state == WG_UAPI_GET || s->state == WG_UAPI_STATS) {
 			ret = handle_get(s, c);
 		} else if (c == '\n') {
 			ret = handle_line(s, s->line, s->line_len,

@@ -7,6 +7,13 @@
  *
  *	get=1\n\n		-> key=value lines, then errno=0\n\n
  *	set=1\nkey=value\n...\n	-> errno=0\n\n or errno=-N\n\n
+ *	stats=1\n\n		-> name=count lines, then errno=0\n\n
+ *
+ * stats is wgu's own extension, which wg(8) never sends: the core's drop
+ * counters (struct wg_device_stats), one "name=decimal" line each, in
+ * the order of wg_uapi_stat_name(), so that scripts and tests can see from
+ * outside what hostile traffic was counted and dropped.  get and set are
+ * answered exactly as without it.
  *
  * The errno line carries a NEGATIVE errno on failure, as wireguard-go
  * writes it (ipc.IpcErrorInvalid = -EINVAL) and as wg(8) decodes it:
@@ -57,6 +64,7 @@ struct wg_uapi_ops {
 enum wg_uapi_state {
 	WG_UAPI_OP,		/* waiting for "get=1" or "set=1" */
 	WG_UAPI_GET,		/* read "get=1\n", the blank line must follow */
+	WG_UAPI_STATS,		/* read "stats=1\n", likewise */
 	WG_UAPI_SET,		/* inside a set: key=value lines */
 	WG_UAPI_CLOSED,		/* finished: flush the output, then close */
 };
@@ -127,5 +135,12 @@ static inline bool wg_uapi_session_closed(const struct wg_uapi_session *s)
 /* The whole "get" answer, errno line included, appended to the session's
  * output (exposed for tests).  Returns 0 or -ENOMEM. */
 int wg_uapi_format_get(struct wg_uapi_session *s);
+
+/* The whole "stats" answer, errno line included.  Returns 0 or -ENOMEM. */
+int wg_uapi_format_stats(struct wg_uapi_session *s);
+
+/* The name of the stats answer's i-th counter, NULL past the last.
+ * Every field of struct wg_device_stats has one (test_uapi checks). */
+const char *wg_uapi_stat_name(size_t i);
 
 #endif
