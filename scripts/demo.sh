@@ -91,7 +91,7 @@ WGU=$(find_bin wgu) || exit 1
 SIM=$(find_bin wgu-sim) || exit 1
 HIST=$(find_bin wgu-historian) || exit 1
 for c in ip ping mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub ss \
-    timeout getent; do
+    timeout getent nft; do
 	command -v "$c" >/dev/null 2>&1 ||
 	    die "$c is not installed (scripts/install-deps.sh installs it)"
 done
@@ -216,7 +216,12 @@ while [ $i -le "$nodes" ]; do
 done
 step "hub: hardened Mosquitto on 10.0.0.1:1883 (scripts/hub-setup.sh)"
 sh "$top/scripts/hub-setup.sh" --dir "$tmp/hub" --nodes "$node_ids" \
-    --topic-prefix "$prefix" || die "hub-setup failed"
+    --topic-prefix "$prefix" --tunnel-interface "$hif" ||
+    die "hub-setup failed"
+# Port 1883 from the tunnel and loopback only, as the broker's systemd
+# drop-in loads it on a real hub.
+ip netns exec "$hub" nft -f "$tmp/hub/wgu-hub.nft" ||
+    die "could not load the hub's nftables rules"
 ip netns exec "$hub" mosquitto -c "$tmp/hub/mosquitto.conf" \
     >"$tmp/broker.log" 2>&1 &
 broker=$!

@@ -4,6 +4,7 @@
 #	scripts/hub-setup.sh [--dir DIR] [--vpn-address 10.0.0.1]
 #	    [--nodes edge-01,edge-02,...] [--historian historian]
 #	    [--topic-prefix plant1/area1/line1] [--port 1883]
+#	    [--tunnel-interface wg0]
 #
 # - one listener, on the tunnel address only (never the LAN), no anonymous
 #   clients, no zero-length client ids, settings global
@@ -15,7 +16,15 @@
 #   PREFIX/+/cmd; nobody else anything;
 # - limits: 4 KiB messages, a queue of a million messages per offline
 #   persistent session (a long historian outage at 10 readings/s from 25
-#   nodes is over an hour), 20 in flight.
+#   nodes is over an hour), 20 in flight;
+# - an nftables ruleset (wgu-hub.nft) that resets every TCP connection to
+#   the broker's port arriving on any interface but the tunnel and
+#   loopback.  The listener alone is not enough: Linux accepts a packet for
+#   any of its addresses on any interface (the weak host model), so a LAN
+#   host that routes 10.0.0.0/24 through the hub would reach 10.0.0.1:1883
+#   without the tunnel.  Debian's mosquitto.service loads it before the
+#   broker starts (ExecStartPre in systemd/mosquitto-wgu.conf); the demo
+#   and the tests load it with `nft -f`.
 #
 # The clients' passwords go to 0600 files, one per client, for the
 # --password-file options of wgu-historian and wgu-sim (NODE.pw holds the
@@ -24,7 +33,7 @@
 #
 # Without --dir: the broker's drop-in /etc/mosquitto/conf.d/wgu-hub.conf
 # (Debian's mosquitto.conf already turns persistence on in
-# /var/lib/mosquitto), its password and ACL files in /etc/mosquitto, the
+# /var/lib/mosquitto), its password, ACL and nftables files in /etc/mosquitto, the
 # client password files in /etc/wgu/clients.  With --dir DIR everything
 # goes below DIR, DIR/mosquitto.conf is a complete configuration for
 # `mosquitto -c` (persistence in DIR/persist), and nothing outside DIR is
@@ -35,7 +44,8 @@ set -eu
 
 usage() {
 	echo "usage: $0 [--dir DIR] [--vpn-address ADDR] [--nodes ID,ID,...]" \
-	    "[--historian USER] [--topic-prefix P] [--port N]" >&2
+	    "[--historian USER] [--topic-prefix P] [--port N]" \
+	    "[--tunnel-interface IFNAME]" >&2
 	exit 2
 }
 
@@ -45,7 +55,7 @@ die() {
 }
 
 dir='' vpn=10.0.0.1 nodes=edge-01 historian=historian
-prefix=plant1/area1/line1 port=1883
+prefix=plant1/area1/line1 port=1883 tunif=wg0
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || case $1 in -h|--help) usage ;; *) echo \
 	    "hub-setup: $1 needs a value" >&2; usage ;; esac
@@ -56,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--historian) historian=$2 ;;
 	--topic-prefix) prefix=$2 ;;
 	--port) port=$2 ;;
+	--tunnel-interface) tunif=$2 ;;
 	*) echo "hub-setup: unknown option $1" >&2; usage ;;
 	esac
 	shift 2
@@ -74,6 +85,12 @@ case $port in
 esac
 [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
     die "--port: a number from 1 to 65535, not '$port'"
+# An interface name as the kernel allows it (and nothing nft would parse).
+case $tunif in
+''|*[!A-Za-z0-9._-]*|-*)
+	die "--tunnel-interface: an interface name, not '$tunif'" ;;
+esac
+[ "${#tunif}" -le 15 ] || die "--tunnel-interface: '$tunif' is too long"
 # Node ids as telemetry.h allows them: one topic level, 1..64 characters.
 valid_id() {
 	case $1 in
@@ -124,6 +141,7 @@ else
 fi
 passwd=$brokerdir/wgu-hub.passwd
 acl=$brokerdir/wgu-hub.acl
+firewall=$brokerdir/wgu-hub.nft
 mkdir -p "$clients"
 chmod 0700 "$clients"
 
@@ -204,6 +222,25 @@ mv -f "$plain" "$passwd"
 } >"$conf.new"
 chmod 0644 "$conf.new"
 mv -f "$conf.new" "$conf"
+
+# `nft -f` replaces the table as a whole (the empty declaration makes the
+# delete succeed the first time), so loading it twice is harmless.
+{
+	echo "#!/usr/sbin/nft -f"
+	echo "# wgu telemetry hub, written by hub-setup.sh: the broker's port"
+	echo "# only from the tunnel ($tunif) and loopback; a LAN host routing"
+	echo "# $vpn through this machine gets a TCP reset."
+	echo "table inet wgu_hub"
+	echo "delete table inet wgu_hub"
+	echo "table inet wgu_hub {"
+	echo "	chain input {"
+	echo "		type filter hook input priority filter; policy accept;"
+	echo "		tcp dport $port iifname != { \"lo\", \"$tunif\" } reject with tcp reset"
+	echo "	}"
+	echo "}"
+} >"$firewall.new"
+chmod 0644 "$firewall.new"
+mv -f "$firewall.new" "$firewall"
 if [ -n "$persist" ]; then
 	mkdir -p "$persist"
 	chown mosquitto:mosquitto "$persist"
@@ -213,5 +250,7 @@ umask "$old_umask"
 
 echo "hub-setup: broker configuration $conf"
 echo "hub-setup: password file $passwd, ACL $acl"
+echo "hub-setup: firewall rules $firewall (load with nft -f; the broker's" \
+    "systemd drop-in does)"
 echo "hub-setup: client passwords in $clients/ ($historian.pw," \
     "$(echo "$node_list" | sed 's/\([^ ]*\)/\1.pw/g; s/ /, /g'), sensors.pw)"

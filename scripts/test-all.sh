@@ -3,7 +3,9 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer, runs the whole test suite
 # (unit and known-answer tests, fuzz corpora, system tests in network
 # namespaces), checks that a release tarball builds and passes (make
-# distcheck), then runs each libFuzzer target briefly.  Run as root on
+# distcheck), runs the long-running programs of a build without sanitizers
+# under valgrind (tests/valgrind.sh on build-valgrind/: no memory error, no
+# leak), then runs each libFuzzer target briefly.  Run as root on
 # Debian 12.  Exit status 0 only when everything passed; the last line is
 # the total "N passed, N failed".
 #   WGU_FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
@@ -27,13 +29,21 @@ step() { # NAME COMMAND...: runs a step, keeps its output and exit status
 failed_steps=""
 step check make -C build-check check
 # distcheck repeats the same tests from a release tarball: its status
-# counts, its tests are not added to the total a second time.
-step distcheck make -C build-check distcheck
+# counts, its tests are not added to the total a second time.  The two
+# longest fault suites (2 minutes together) are not repeated: they need no
+# file that the other system tests do not.
+step distcheck make -C build-check distcheck \
+    SKIP_SYSTEM_TESTS="tests/sys_faults.sh tests/sys_hostile.sh"
+# valgrind and ASan do not mix: a plain build of the same tree.
+valgrind_step() {
+	./scripts/build.sh build-valgrind && ./tests/valgrind.sh build-valgrind
+}
+step valgrind valgrind_step
 secs=${WGU_FUZZ_SECONDS:-30}
 [ "$secs" -gt 0 ] && step fuzz ./fuzz/run-fuzzers.sh "$secs"
 
 passed=0 failed=0
-for f in "$logs/check.out" "$logs/fuzz.out"; do
+for f in "$logs/check.out" "$logs/valgrind.out" "$logs/fuzz.out"; do
 	[ -f "$f" ] || continue
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -n 1)
 	[ -n "$line" ] || line="0 passed, 1 failed"

@@ -90,6 +90,7 @@ inside() {
 ./mosquitto/conf.d
 ./mosquitto/conf.d/wgu-hub.conf
 ./mosquitto/wgu-hub.acl
+./mosquitto/wgu-hub.nft
 ./mosquitto/wgu-hub.passwd
 ./wgu
 ./wgu/clients
@@ -107,12 +108,14 @@ EOF
 		done
 	}
 	modes /etc/mosquitto/conf.d/wgu-hub.conf /etc/mosquitto/wgu-hub.passwd \
-	    /etc/mosquitto/wgu-hub.acl /etc/wgu /etc/wgu/clients \
+	    /etc/mosquitto/wgu-hub.acl /etc/mosquitto/wgu-hub.nft /etc/wgu \
+	    /etc/wgu/clients \
 	    /etc/wgu/clients/*.pw >"$t/modes"
 	cat >"$t/modes.expected" <<EOF
 /etc/mosquitto/conf.d/wgu-hub.conf root:root 644
 /etc/mosquitto/wgu-hub.passwd root:mosquitto 640
 /etc/mosquitto/wgu-hub.acl root:mosquitto 640
+/etc/mosquitto/wgu-hub.nft root:root 644
 /etc/wgu root:root 755
 /etc/wgu/clients root:root 700
 /etc/wgu/clients/edge-01.pw root:root 600
@@ -147,6 +150,14 @@ EOF
 	}
 	check "passwords hashed (no plain text in the password file)" hashed
 
+	# The drop-in's ExecStartPre, as systemd runs it ('+': as root).
+	pre=$(sed -n 's/^ExecStartPre=+//p' "$srcdir/systemd/mosquitto-wgu.conf")
+	check "the drop-in loads the firewall before the broker: $pre" \
+	    sh -c "$pre 2>$t/nft.err" || sed 's/^/    /' "$t/nft.err"
+	check "... 1883 only from loopback and wg0" sh -c "
+	    nft list table inet wgu_hub | grep -q 'tcp dport 1883 iifname != { \"lo\", \"wg0\" } reject with tcp reset'"
+	check "... and loading it twice leaves one rule" sh -c "
+	    $pre && [ \$(nft list ruleset | grep -c 'dport 1883') = 1 ]"
 	# As Debian's mosquitto.service does it.
 	{ [ -d /run/mosquitto ] || mkdir -m 740 /run/mosquitto; } &&
 	    chown mosquitto /run/mosquitto
@@ -211,7 +222,7 @@ fi
 
 # ------------------------------------------------------------ outside
 lib_require_root
-lib_require_cmds ip unshare mount mosquitto mosquitto_passwd mosquitto_sub \
+lib_require_cmds ip unshare mount nft mosquitto mosquitto_passwd mosquitto_sub \
     mosquitto_pub ss
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 grep -qw overlay /proc/filesystems || lib_skip "no overlayfs"

@@ -193,6 +193,32 @@ static const struct small rows[] = {
 	    "t.conf:3: bad Endpoint: invalid host" },
 	{ "[Peer]\nPublicKey = " PUB "\nPersistentKeepalive = 1s\n", -EINVAL,
 	    "t.conf:3: bad PersistentKeepalive: expected off or 0 to 65535" },
+	/* A key where no key belongs is refused without being quoted. */
+	{ "[Interface]\n" PRIV "\n", -EINVAL,
+	    "t.conf:2: <hidden: looks like a key> has no value" },
+	{ "[" PSK "]\n", -EINVAL,
+	    "t.conf:1: unknown section \"<hidden: looks like a key>\"" },
+	{ "[Interface]\nAddress = " PSK "\n", -EINVAL,
+	    "t.conf:2: bad Address: invalid prefix "
+	    "\"<hidden: looks like a key>\"" },
+	{ "[Interface]\nAddress = 10.0.0.1/24, "
+	    "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f\n",
+	    -EINVAL, "t.conf:2: bad Address: invalid prefix "
+	    "\"<hidden: looks like a key>\"" },
+	{ "[Interface]\nDNS = " PRIV "\n", -EINVAL,
+	    "t.conf:2: bad DNS: \"<hidden: looks like a key>\" is "
+	    "neither an address nor a search domain" },
+	{ "PrivateKey = " PRIV "\n", -EINVAL,
+	    "t.conf:1: key \"PrivateKey\" outside [Interface] or [Peer]" },
+	{ "[Interface]\nSaveConfig = " PSK "\n", -EINVAL,
+	    "t.conf:2: bad SaveConfig: `<hidden: looks like a key>' is "
+	    "neither true nor false" },
+	/* ... while names and addresses are still quoted in full. */
+	{ "[Interface]\nPersistentKeepalive = 25\n", -EINVAL,
+	    "t.conf:2: unknown key \"PersistentKeepalive\" in [Interface]" },
+	{ "[Interface]\nAddress = 2001:db8:1234:5678:9abc:def0:1234:5678/129\n",
+	    -EINVAL, "t.conf:2: bad Address: invalid prefix "
+	    "\"2001:db8:1234:5678:9abc:def0:1234:5678/129\"" },
 };
 
 static void test_rows(void)

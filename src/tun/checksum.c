@@ -4,26 +4,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "checksum.h"
-
-static uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 uint64_t wg_csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
 	/* Four words per round keeps the adds independent of each other;
 	 * 2^32 adds of 32-bit words cannot overflow 64 bits. */
 	while (len >= 16) {
-		sum += (uint64_t)load_be32(p) + load_be32(p + 4) +
-		    load_be32(p + 8) + load_be32(p + 12);
+		sum += (uint64_t)wg_load_be32(p) + wg_load_be32(p + 4) +
+		    wg_load_be32(p + 8) + wg_load_be32(p + 12);
 		p += 16;
 		len -= 16;
 	}
 	while (len >= 4) {
-		sum += load_be32(p);
+		sum += wg_load_be32(p);
 		p += 4;
 		len -= 4;
 	}
@@ -56,8 +51,7 @@ uint16_t wg_csum_fold(uint64_t sum)
 
 void wg_csum_store(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	wg_store_be16(p, v);
 }
 
 uint16_t wg_csum_ipv4_header(const uint8_t *hdr, size_t hdr_len)

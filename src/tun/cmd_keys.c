@@ -12,6 +12,7 @@
 #include "crypto/encoding.h"
 #include "crypto/primitives.h"
 #include "cmd_keys.h"
+#include "fdio.h"
 
 /* What isspace() accepts in the C locale, which is what wg's pubkey skips
  * after the key: space, \t, \n, \v, \f, \r.  Not locale dependent. */
@@ -27,23 +28,6 @@ static int usage(const char *cmd, const char *how)
 	return 1;
 }
 
-/* write(2) all of buf, retrying on EINTR and short writes. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Prints a key as base64 and a newline on stdout. */
 static int print_key(const char *cmd, const uint8_t key[static WG_KEY_LEN])
 {
@@ -54,9 +38,9 @@ static int print_key(const char *cmd, const uint8_t key[static WG_KEY_LEN])
 	line[WG_KEY_BASE64_LEN] = '\n';
 	/* Anything main() may have put in stdio's buffer goes first. */
 	fflush(stdout);
-	if (!write_all(STDOUT_FILENO, line, sizeof(line))) {
+	if ((ret = wg_write_all(STDOUT_FILENO, line, sizeof(line))) < 0) {
 		fprintf(stderr, "wgu %s: writing standard output: %s\n", cmd,
-		    strerror(errno));
+		    strerror(-ret));
 		ret = 1;
 	}
 	wg_wipe(line, sizeof(line));

@@ -3,6 +3,7 @@
  * splits key from value, nocasematch); the value rules follow wg(8)'s
  * config.c, which is what `wg setconf` would make of the stripped text. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,39 @@ static int fail(struct parser *p, const char *fmt, ...)
 	snprintf(p->err, WG_CONFIG_ERR_SIZE, "%s:%u: %s", p->file, p->line,
 	    what);
 	return -EINVAL;
+}
+
+/* Error messages quote what they refuse, but a key pasted into the wrong
+ * place (a line broken after "PrivateKey =", a key as Address) must not
+ * end up on a terminal or in a log.  A run of 20 or more base64 characters
+ * with a digit, '+', '/' or '=' in it, or any run of 32, is taken for a key
+ * and not shown.  Key names, section names, addresses and hostname labels
+ * never look like that; a base64 key (44 characters, ending in '=') and a
+ * hex key (64 characters) always do. */
+static bool looks_like_key(const char *s)
+{
+	size_t run = 0;
+	bool keyish = false;
+
+	for (; *s != '\0'; s++) {
+		if (isalnum((unsigned char)*s) || *s == '+' || *s == '/' ||
+		    *s == '=') {
+			run++;
+			keyish |= !isalpha((unsigned char)*s);
+			if (run >= 32 || (run >= 20 && keyish))
+				return true;
+		} else {
+			run = 0;
+			keyish = false;
+		}
+	}
+	return false;
+}
+
+/* The text to quote: S itself, or a placeholder when it looks like a key. */
+static const char *quotable(const char *s)
+{
+	return looks_like_key(s) ? "<hidden: looks like a key>" : s;
 }
 
 static bool is_space(char c)
@@ -241,7 +275,7 @@ static int add_prefixes(struct parser *p, struct wg_config_prefix **arr,
 	while ((item = next_item(&v, ws)) != NULL) {
 		if (!parse_prefix(item, &pfx))
 			return fail(p, "bad %s: invalid prefix \"%.64s\"",
-			    name, item);
+			    name, quotable(item));
 		slot = push(arr, n, sizeof(*slot));
 		if (slot == NULL)
 			return -ENOMEM;
@@ -273,7 +307,7 @@ static int parse_dns(struct parser *p, char *v)
 	while ((item = next_item(&v, true)) != NULL) {
 		if (!is_ip(item) && !valid_hostname(item))
 			return fail(p, "bad DNS: \"%.64s\" is neither an "
-			    "address nor a search domain", item);
+			    "address nor a search domain", quotable(item));
 		if ((ret = add_string(&p->cfg->dns, &p->cfg->n_dns, item)) < 0)
 			return ret;
 	}
@@ -352,7 +386,7 @@ static int interface_quick_key(struct parser *p, const char *key, char *v,
 			cfg->save_config = false;
 		else
 			return fail(p, "bad SaveConfig: `%.32s' is neither "
-			    "true nor false", v);
+			    "true nor false", quotable(v));
 		return 0;
 	}
 	*handled = false;
@@ -377,7 +411,8 @@ static int interface_key(struct parser *p, const char *key, char *v)
 	}
 	if (strcasecmp(key, "FwMark") == 0)
 		return parse_fwmark(p, v);
-	return fail(p, "unknown key \"%.32s\" in [Interface]", key);
+	return fail(p, "unknown key \"%.32s\" in [Interface]",
+	    quotable(key));
 }
 
 static int peer_key(struct parser *p, const char *key, char *v)
@@ -412,7 +447,7 @@ static int peer_key(struct parser *p, const char *key, char *v)
 		peer->keepalive = (uint16_t)n;
 		return 0;
 	}
-	return fail(p, "unknown key \"%.32s\" in [Peer]", key);
+	return fail(p, "unknown key \"%.32s\" in [Peer]", quotable(key));
 }
 
 /* A [Peer] ends at the next section or at the end of the file; only then
@@ -444,7 +479,7 @@ static int section(struct parser *p, const char *name)
 		p->peer_line = p->line;
 		return 0;
 	}
-	return fail(p, "unknown section \"%.32s\"", name);
+	return fail(p, "unknown section \"%.32s\"", quotable(name));
 }
 
 static int append_stripped(struct parser *p, const char *line)
@@ -501,12 +536,12 @@ static int parse_line(struct parser *p, char *raw)
 	}
 	if (p->section == SECTION_NONE) {
 		ret = fail(p, "key \"%.32s\" outside [Interface] or [Peer]",
-		    key);
+		    quotable(key));
 		goto out;
 	}
 	if (*value == '\0' && strcasecmp(key, "AllowedIPs") != 0 &&
 	    strcasecmp(key, "Address") != 0 && strcasecmp(key, "DNS") != 0) {
-		ret = fail(p, "%.32s has no value", key);
+		ret = fail(p, "%.32s has no value", quotable(key));
 		goto out;
 	}
 	if (p->section == SECTION_INTERFACE) {

@@ -16,11 +16,13 @@
 #include "crypto/primitives.h"
 #include "daemon.h"
 #include "device.h"
+#include "fdio.h"
 #include "gro.h"
 #include "gso.h"
 #include "log.h"
 #include "messages.h"
 #include "offload.h"
+#include "privileges.h"
 #include "tun.h"
 #include "txbatch.h"
 #include "uapi.h"
@@ -571,22 +573,6 @@ static void teardown(struct daemon *d)
 
 /* ---------------------------------------------------------------- process */
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* The parent: waits for the child's verdict ("" = success, else the
  * error message) and turns it into an exit status. */
 static int await_child(pid_t pid, int fd)
@@ -670,7 +656,8 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		if (foreground)
 			fprintf(stderr, "wgu: %s\n", d->error);
 		else
-			write_all(report[1], d->error, strlen(d->error));
+			(void)wg_write_all(report[1], d->error,
+			    strlen(d->error));
 		goto out;
 	}
 	d->loop = ev_default_loop(EVFLAG_AUTO);
@@ -679,10 +666,12 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		if (foreground)
 			fprintf(stderr, "wgu: %s\n", d->error);
 		else
-			write_all(report[1], d->error, strlen(d->error));
+			(void)wg_write_all(report[1], d->error,
+			    strlen(d->error));
 		goto out;
 	}
 	start_watchers(d);
+	wg_privileges_drop();
 	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
 	    d->udp.port);
 	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
@@ -690,7 +679,7 @@ int wg_daemon_main(const char *ifname, bool foreground)
 	    d->tx.gso ? "on" : "off", d->udp_gro ? "on" : "off");
 	if (!foreground) {
 		detach();
-		write_all(report[1], "\n", 1);
+		(void)wg_write_all(report[1], "\n", 1);
 		close(report[1]);
 		report[1] = -1;
 	}

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tun/fdio.h"
 #include "tun/firewall.h"
 
 extern char **environ;
@@ -140,22 +141,6 @@ static bool reaped_ok(pid_t pid)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* nft -f - with script on its stdin. */
 static int run_script(const char *script, bool quiet)
 {
@@ -166,7 +151,7 @@ static int run_script(const char *script, bool quiet)
 	pid = spawn_nft(argv, &fd, NULL, quiet);
 	if (pid < 0)
 		return pid;
-	ret = write_all(fd, script, strlen(script));
+	ret = wg_write_all(fd, script, strlen(script));
 	close(fd);
 	if (!reaped_ok(pid) && ret == 0)
 		ret = -ECHILD;

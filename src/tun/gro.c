@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "checksum.h"
 #include "gro.h"
 
@@ -16,17 +17,6 @@ enum {
 	IPV6_HEADER = 40,
 	TCP_MIN_HEADER = 20,
 };
-
-static uint16_t load16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t load32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 void wg_gro_reset(struct wg_gro *g)
 {
@@ -50,14 +40,14 @@ static bool mergeable(const uint8_t *pkt, size_t len, struct layout *t)
 
 	if (len >= IPV4_HEADER && pkt[0] == 0x45) {
 		/* MF set or a fragment offset: not a whole segment. */
-		if ((load16(pkt + 6) & 0x3fff) != 0 || pkt[9] != PROTO_TCP ||
-		    load16(pkt + 2) != len)
+		if ((wg_load_be16(pkt + 6) & 0x3fff) != 0 || pkt[9] != PROTO_TCP ||
+		    wg_load_be16(pkt + 2) != len)
 			return false;
 		t->family = AF_INET;
 		t->ip_len = IPV4_HEADER;
 	} else if (len >= IPV6_HEADER && pkt[0] >> 4 == 6) {
 		if (pkt[6] != PROTO_TCP ||
-		    (size_t)load16(pkt + 4) + IPV6_HEADER != len)
+		    (size_t)wg_load_be16(pkt + 4) + IPV6_HEADER != len)
 			return false;
 		t->family = AF_INET6;
 		t->ip_len = IPV6_HEADER;
@@ -87,7 +77,7 @@ static void start(struct wg_gro *g, const uint8_t *pkt, size_t len,
 	g->hdr_len = t->hdr_len;
 	g->mss = t->payload;
 	g->segments = 1;
-	g->next_seq = load32(pkt + t->ip_len + 4) + (uint32_t)t->payload;
+	g->next_seq = wg_load_be32(pkt + t->ip_len + 4) + (uint32_t)t->payload;
 	g->closed = (pkt[t->ip_len + 13] & TCP_PSH) != 0;
 }
 
@@ -126,7 +116,7 @@ bool wg_gro_offer(struct wg_gro *g, const uint8_t *pkt, size_t len)
 	}
 	if (g->closed || t.family != g->family || t.hdr_len != g->hdr_len ||
 	    t.payload > g->mss || g->len + t.payload > WG_GSO_MAX_PACKET ||
-	    load32(pkt + t.ip_len + 4) != g->next_seq ||
+	    wg_load_be32(pkt + t.ip_len + 4) != g->next_seq ||
 	    !same_headers(g, pkt))
 		return false;
 	memcpy(g->buf + WG_VNET_HDR_LEN + g->len, pkt + t.hdr_len, t.payload);

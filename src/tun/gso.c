@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "checksum.h"
 #include "gso.h"
 
@@ -20,25 +21,6 @@ enum {
 	IPV6_HEADER = 40,
 	PROTO_TCP = 6,
 };
-
-static uint16_t load16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t load32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void store32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* VIRTIO_NET_HDR_F_NEEDS_CSUM: the field at csum_start + csum_offset
  * holds the pseudo-header sum; the checksum covers csum_start to the
@@ -73,13 +55,13 @@ static int parse_tso(const struct virtio_net_hdr *h, const uint8_t *pkt,
 		t->family = AF_INET;
 		t->ip_len = (size_t)(pkt[0] & 0x0f) * 4;
 		if (t->ip_len < IPV4_MIN_HEADER || t->ip_len > len ||
-		    load16(pkt + 2) != len)
+		    wg_load_be16(pkt + 2) != len)
 			return -EINVAL;
 		if (pkt[9] != PROTO_TCP)
 			return -EPROTONOSUPPORT;
 	} else if (type == VIRTIO_NET_HDR_GSO_TCPV6) {
 		if (len < IPV6_HEADER || pkt[0] >> 4 != 6 ||
-		    (size_t)load16(pkt + 4) + IPV6_HEADER != len)
+		    (size_t)wg_load_be16(pkt + 4) + IPV6_HEADER != len)
 			return -EINVAL;
 		t->family = AF_INET6;
 		t->ip_len = IPV6_HEADER;
@@ -113,7 +95,7 @@ static size_t build_segment(const struct tso *t, const uint8_t *pkt,
 	memcpy(out + t->hdr_len, pkt + t->hdr_len + off, n);
 	if (t->family == AF_INET) {
 		wg_csum_store(out + 2, (uint16_t)(t->hdr_len + n));
-		wg_csum_store(out + 4, (uint16_t)(load16(pkt + 4) + i));
+		wg_csum_store(out + 4, (uint16_t)(wg_load_be16(pkt + 4) + i));
 		wg_csum_store(out + 10, 0);
 		wg_csum_store(out + 10, wg_csum_ipv4_header(out, t->ip_len));
 		src = out + 12;
@@ -123,7 +105,7 @@ static size_t build_segment(const struct tso *t, const uint8_t *pkt,
 		src = out + 8;
 		dst = out + 24;
 	}
-	store32(tcp + 4, load32(pkt + t->ip_len + 4) + (uint32_t)off);
+	wg_store_be32(tcp + 4, wg_load_be32(pkt + t->ip_len + 4) + (uint32_t)off);
 	if (!last)
 		tcp[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
 	if (i > 0)

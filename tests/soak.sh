@@ -1,0 +1,287 @@
+#!/bin/sh
+# The soak (issue #7; docs/SOAK.md): the telemetry pipeline through the
+# tunnel for a long time, then zero loss and flat memory.  Not part of
+# `make check` (an hour by default).
+#
+#	[SOAK_SECONDS=3600] [SOAK_NODES=100] [SOAK_RATE=10] [SOAK_SAMPLE=30] \
+#	[SOAK_SPOOL_MAX=N] WGU_BIN=build/src/wgu tests/soak.sh
+#
+# Two namespaces this script creates: a hub (wgu from `wgu up`, the
+# hardened broker of scripts/hub-setup.sh on 10.0.0.1, wgu-historian) and
+# an edge (wgu from `wgu up`, wgu-sim with SOAK_NODES nodes at SOAK_RATE
+# readings/s each), joined by a veth LAN; every address inside them.  For
+# SOAK_SECONDS the simulator publishes; every SOAK_SAMPLE seconds the
+# VmRSS of both wgu daemons, mosquitto, the historian and the simulator
+# and the tunnel's latest handshake are recorded (in $SOAK_OUT, default a
+# directory ./soak-DATE-TIME, kept; the production log is copied there
+# only when a check failed).  Then:
+#
+#   rekeys:  the hub saw a new handshake at least every 150 s on average
+#            (WireGuard rekeys every 120 s: REKEY_AFTER_TIME);
+#   loss:    every seq 1..N of every node, N as the simulator reports it,
+#            is in the log exactly once, and nothing else; no torn line;
+#   memory:  flat: for every process, the largest VmRSS of the last third
+#            of the samples is at most 10% + 1 MiB above the largest of
+#            the first third.
+#
+# The simulator keeps acknowledged readings as resend history, up to
+# --spool-max entries per node (32 bytes each in memory): its memory grows
+# by design until that bound.  The soak sets the bound (SOAK_SPOOL_MAX,
+# default SOAK_RATE * SOAK_SECONDS / 10, at least 500: a tenth of the
+# run) so that it is reached well within the first third of the samples;
+# the flat check then proves that nothing else grows.  (An unacknowledged
+# reading is never evicted: a bound too small for the backlog shows up as
+# "lost" readings, and the loss checks fail.)
+#
+# Use a build without sanitizers (scripts/build.sh build): ASan's
+# quarantine makes memory grow by design.  Needs root, mosquitto.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+secs=${SOAK_SECONDS:-3600}
+nodes=${SOAK_NODES:-100}
+rate=${SOAK_RATE:-10}
+sample=${SOAK_SAMPLE:-30}
+spool_max=${SOAK_SPOOL_MAX:-$((rate * secs / 10))}
+case $spool_max in ''|*[!0-9]*) ;; *) [ "$spool_max" -ge 500 ] || spool_max=500 ;; esac
+for v in "$secs" "$nodes" "$rate" "$sample" "$spool_max"; do
+	case $v in ''|*[!0-9]*|0) echo "soak: SOAK_* must be positive integers" >&2
+	    exit 2 ;; esac
+done
+[ "$nodes" -le 999 ] || { echo "soak: at most 999 nodes" >&2; exit 2; }
+lib_require_root
+lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk wg
+getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
+lib_require_wgu
+bindir=$(dirname "$WGU")
+SIM=$bindir/wgu-sim
+HIST=$bindir/wgu-historian
+for p in "$SIM" "$HIST"; do
+	[ -x "$p" ] || { echo "FAIL: $p is missing"; echo "0 passed, 1 failed"
+	    exit 1; }
+done
+srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+out=${SOAK_OUT:-$(pwd)/soak-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out" || exit 1
+out=$(cd "$out" && pwd)
+lib_init
+chmod 711 "$lib_tmp"
+
+tag=$$
+hub=kh$tag edge=ke$tag
+hif=kh$tag eif=ke$tag
+prefix=plant1/area1/line1
+hubdir=$lib_tmp/hub
+conf_dir=$lib_tmp/wg
+prod=$lib_tmp/prod/industrial_production.log
+broker_pid='' hist_pid='' sim_pid=''
+
+soak_cleanup() {
+	for c in "$hub:$hif" "$edge:$eif"; do
+		ns=${c%%:*} ifn=${c#*:}
+		[ -e "$conf_dir/$ifn.conf" ] &&
+		    ip netns exec "$ns" "$WGU" down "$conf_dir/$ifn.conf" \
+		    >/dev/null 2>&1
+	done
+	lib_stop_daemons
+	for ns in $hub $edge; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	lib_cleanup
+}
+trap soak_cleanup EXIT
+lib_sockets="$lib_sockets $hif $eif"
+
+fatal() { # DESCRIPTION [LOG]
+	not_ok "$1"
+	[ -n "${2:-}" ] && sed 's/^/    /' "$2"
+	lib_summary
+}
+
+ns_create "$hub" && ns_create "$edge" &&
+    ns_link "$hub" "$edge" 192.168.72.1/24 192.168.72.2/24 ||
+    fatal "namespaces"
+mkdir -m 700 "$conf_dir" "$lib_tmp/prod"
+hub_pub=$(genkey hub) && edge_pub=$(genkey edge) || fatal "keys"
+(umask 077
+cat >"$conf_dir/$hif.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$lib_tmp/hub.key")
+Address = 10.0.0.1/24
+ListenPort = 51820
+
+[Peer]
+PublicKey = $edge_pub
+AllowedIPs = 10.0.0.2/32
+EOF
+cat >"$conf_dir/$eif.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$lib_tmp/edge.key")
+Address = 10.0.0.2/24
+
+[Peer]
+PublicKey = $hub_pub
+AllowedIPs = 10.0.0.1/32
+Endpoint = 192.168.72.1:51820
+PersistentKeepalive = 25
+EOF
+)
+rm -f "$lib_tmp/hub.key" "$lib_tmp/edge.key"
+{ ip netns exec "$hub" "$WGU" up "$conf_dir/$hif.conf" &&
+    ip netns exec "$edge" "$WGU" up "$conf_dir/$eif.conf"; } \
+    >"$lib_tmp/wgu-up.log" 2>&1 && pings_ok "$edge" 10.0.0.1 ||
+    fatal "wgu up on hub and edge" "$lib_tmp/wgu-up.log"
+ok "wgu up on hub and edge"
+
+# wgu-sim's node ids: ID-01.. or, above 99 nodes, ID-001..
+width=2
+[ "$nodes" -gt 99 ] && width=3
+node_list=$(i=1; while [ $i -le "$nodes" ]; do printf 'edge-%0*d,' $width $i
+    i=$((i + 1)); done)
+sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --nodes "${node_list%,}" \
+    --topic-prefix "$prefix" >"$lib_tmp/hub-setup.log" 2>&1 ||
+    fatal "hub-setup" "$lib_tmp/hub-setup.log"
+ip netns exec "$hub" mosquitto -c "$hubdir/mosquitto.conf" \
+    >"$out/broker.log" 2>&1 &
+broker_pid=$!
+lib_pids="$lib_pids $broker_pid"
+n=50
+while [ $n -gt 0 ] && ! ip netns exec "$hub" ss -Hltn 'sport = :1883' |
+    grep -q .; do
+	sleep 0.1
+	n=$((n - 1))
+done
+ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
+    --password-file "$hubdir/clients/historian.pw" --topic-prefix "$prefix" \
+    --log "$prod" --color never >"$out/historian.log" 2>&1 &
+hist_pid=$!
+lib_pids="$lib_pids $hist_pid"
+sleep 1
+ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
+    --nodes "$nodes" --password-file "$hubdir/clients/sensors.pw" \
+    --topic-prefix "$prefix" --rate "$rate" --duration "$secs" \
+    --spool-dir "$lib_tmp/spool" --spool-max "$spool_max" \
+    >"$out/sim.out" 2>"$out/sim.log" &
+sim_pid=$!
+lib_pids="$lib_pids $sim_pid"
+
+pid_of() { # SIDE: the wgu daemon of that side (comm "exe": match argv)
+	if [ "$1" = hub ]; then set -- "$hub" "$hif"; else set -- "$edge" "$eif"; fi
+	for p in $(ip netns pids "$1"); do
+		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "wgu $2 " ] &&
+		    { echo "$p"; return 0; }
+	done
+	echo 0
+}
+rss() { # PID: VmRSS in KiB, or 0
+	awk '/^VmRSS:/ { print $2; f = 1 } END { if (!f) print 0 }' \
+	    "/proc/$1/status" 2>/dev/null || echo 0
+}
+hub_wgu=$(pid_of hub) edge_wgu=$(pid_of edge)
+echo "soak: $nodes nodes x $rate/s for $secs s (spool history $spool_max" \
+    "per node); samples every $sample s in $out/samples.tsv"
+echo "t_s	hub_wgu_kib	edge_wgu_kib	mosquitto_kib	historian_kib	sim_kib	latest_handshake	logged_lines" \
+    >"$out/samples.tsv"
+t0=$(date +%s)
+while :; do
+	t=$(($(date +%s) - t0))
+	hs=$(wg show "$hif" latest-handshakes 2>/dev/null | awk '{ print $2 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$(rss "$hub_wgu")" \
+	    "$(rss "$edge_wgu")" "$(rss "$broker_pid")" "$(rss "$hist_pid")" \
+	    "$(rss "$sim_pid")" "${hs:-0}" \
+	    "$(wc -l <"$prod" 2>/dev/null || echo 0)" >>"$out/samples.tsv"
+	is_running "$sim_pid" || break
+	[ "$t" -ge "$secs" ] && break
+	sleep "$sample"
+done
+check "daemons, broker and historian alive through the run" sh -c "
+    for p in $hub_wgu $edge_wgu $broker_pid $hist_pid; do
+    [ -d /proc/\$p ] || exit 1; done"
+check "simulator finishes (everything acknowledged)" wait_exit "$sim_pid" 1200
+check "simulator: nothing pending, nothing lost" sh -c "
+    [ \$(grep -c 'pending 0, lost 0 ' '$out/sim.out') = $nodes ]"
+
+# ---------------------------------------------------------------- rekeys
+hs_count=$(awk 'NR > 1 && $7 > 0 { print $7 }' "$out/samples.tsv" | sort -u |
+    wc -l)
+hs_min=$((secs / 150))
+echo "  handshakes seen: $hs_count distinct (at least $hs_min expected)"
+check "rekeys: the handshake count grows (>= 1 per 150 s)" \
+    [ "$hs_count" -ge "$hs_min" ]
+
+# ---------------------------------------------------------------- loss
+# generated: "node boot count" from the simulator's closing report.
+grep -E '^edge-[0-9]+: generated ' "$out/sim.out" |
+    sed 's/^\([^:]*\): generated \([0-9]*\),.*(boot \([0-9]*\),.*/\1 \3 \2/' \
+    >"$lib_tmp/generated"
+wanted=$(awk '{ s += $3 } END { print s + 0 }' "$lib_tmp/generated")
+log_keys() {
+	awk '
+	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
+		print "TORN " NR > "/dev/stderr"; next }
+	{
+		if (!match($0, /"node_id":"[^"]*"/)) { print "BAD " NR > "/dev/stderr"; next }
+		n = substr($0, RSTART + 11, RLENGTH - 12)
+		if (!match($0, /"boot_id":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
+		b = substr($0, RSTART + 10, RLENGTH - 10)
+		if (!match($0, /"seq":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
+		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
+	}' "$prod"
+}
+n=600
+while [ $n -gt 0 ] && [ "$(wc -l <"$prod")" -lt "$wanted" ]; do
+	sleep 0.1
+	n=$((n - 1))
+done
+kill -TERM "$hist_pid"
+wait_exit "$hist_pid" 300
+log_keys >"$lib_tmp/keys" 2>"$lib_tmp/torn"
+[ -z "$(tail -c 1 "$prod" | tr -d '\n')" ] || echo "TORN tail" >>"$lib_tmp/torn"
+logged=$(wc -l <"$lib_tmp/keys")
+echo "  $wanted readings generated, $logged logged"
+check "loss: simulator generated about $((secs * rate * nodes)) readings" \
+    [ "$wanted" -ge $((secs * rate * nodes * 9 / 10)) ]
+check "loss: whole lines only" sh -c "[ ! -s '$lib_tmp/torn' ] ||
+    { head -n 3 '$lib_tmp/torn'; exit 1; }"
+sort "$lib_tmp/keys" | uniq -d >"$lib_tmp/twice"
+check "loss: no reading twice" sh -c "[ ! -s '$lib_tmp/twice' ] ||
+    { head -n 3 '$lib_tmp/twice'; exit 1; }"
+# With no duplicate, seq 1..N once each is: N lines, smallest 1, largest N.
+check "loss: every seq 1..N of every node (N as generated), nothing else" \
+    awk 'NR == FNR { want[$1 " " $2] = $3; next }
+	{ k = $1 " " $2; c[k]++; if (!(k in lo) || $3 < lo[k]) lo[k] = $3
+	  if ($3 > hi[k]) hi[k] = $3 }
+	END {
+		for (k in want) if (c[k] != want[k] || (want[k] && (lo[k] != 1 ||
+		    hi[k] != want[k]))) { print "  " k ": want " want[k] \
+		    ", logged " c[k] + 0 " (" lo[k] ".." hi[k] ")"; bad = 1 }
+		for (k in c) if (!(k in want)) { print "  unexpected " k; bad = 1 }
+		exit bad
+	}' "$lib_tmp/generated" "$lib_tmp/keys"
+
+# ---------------------------------------------------------------- memory
+flat() { # COLUMN NAME
+	awk -F'\t' -v c="$1" -v name="$2" 'NR > 1 { v[++n] = $c }
+	END {
+		third = int(n / 3); if (third < 1) third = 1
+		for (i = 1; i <= third; i++) if (v[i] > a) a = v[i]
+		for (i = n - third + 1; i <= n; i++) if (v[i] > b) b = v[i]
+		limit = a * 1.10 + 1024
+		printf "  %-10s first third max %7d KiB, last third max %7d KiB" \
+		    " (limit %d)\n", name, a, b, limit
+		exit !(a > 0 && b <= limit)
+	}' "$out/samples.tsv"
+}
+for c in "2 hub-wgu" "3 edge-wgu" "4 mosquitto" "5 historian" "6 sim"; do
+	check "memory flat: ${c#* }" flat ${c%% *} "${c#* }"
+done
+# The production log (some 250 bytes a reading) only when it is evidence.
+if [ "$lib_failed" -gt 0 ]; then
+	cp "$prod" "$out/" 2>/dev/null
+	echo "soak: samples, logs and the production log kept in $out"
+else
+	echo "soak: samples and logs kept in $out"
+fi
+lib_summary
