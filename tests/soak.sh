@@ -37,6 +37,8 @@
 # quarantine makes memory grow by design.  Needs root, mosquitto.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 secs=${SOAK_SECONDS:-3600}
 nodes=${SOAK_NODES:-100}
@@ -50,136 +52,39 @@ for v in "$secs" "$nodes" "$rate" "$sample" "$spool_max"; do
 done
 [ "$nodes" -le 999 ] || { echo "soak: at most 999 nodes" >&2; exit 2; }
 lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk wg
+lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk wg \
+    nft
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 lib_require_wgu
-bindir=$(dirname "$WGU")
-SIM=$bindir/wgu-sim
-HIST=$bindir/wgu-historian
-for p in "$SIM" "$HIST"; do
-	[ -x "$p" ] || { echo "FAIL: $p is missing"; echo "0 passed, 1 failed"
-	    exit 1; }
-done
+plant_programs
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${SOAK_OUT:-$(pwd)/soak-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)
 lib_init
-chmod 711 "$lib_tmp"
-
-tag=$$
-hub=kh$tag edge=ke$tag
-hif=kh$tag eif=ke$tag
-prefix=plant1/area1/line1
-hubdir=$lib_tmp/hub
-conf_dir=$lib_tmp/wg
-prod=$lib_tmp/prod/industrial_production.log
-broker_pid='' hist_pid='' sim_pid=''
-
-soak_cleanup() {
-	for c in "$hub:$hif" "$edge:$eif"; do
-		ns=${c%%:*} ifn=${c#*:}
-		[ -e "$conf_dir/$ifn.conf" ] &&
-		    ip netns exec "$ns" "$WGU" down "$conf_dir/$ifn.conf" \
-		    >/dev/null 2>&1
-	done
-	lib_stop_daemons
-	for ns in $hub $edge; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
-	lib_cleanup
-}
-trap soak_cleanup EXIT
-lib_sockets="$lib_sockets $hif $eif"
-
-fatal() { # DESCRIPTION [LOG]
-	not_ok "$1"
-	[ -n "${2:-}" ] && sed 's/^/    /' "$2"
-	lib_summary
-}
-
-ns_create "$hub" && ns_create "$edge" &&
-    ns_link "$hub" "$edge" 192.168.72.1/24 192.168.72.2/24 ||
-    fatal "namespaces"
-mkdir -m 700 "$conf_dir" "$lib_tmp/prod"
-hub_pub=$(genkey hub) && edge_pub=$(genkey edge) || fatal "keys"
-(umask 077
-cat >"$conf_dir/$hif.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$lib_tmp/hub.key")
-Address = 10.0.0.1/24
-ListenPort = 51820
-
-[Peer]
-PublicKey = $edge_pub
-AllowedIPs = 10.0.0.2/32
-EOF
-cat >"$conf_dir/$eif.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$lib_tmp/edge.key")
-Address = 10.0.0.2/24
-
-[Peer]
-PublicKey = $hub_pub
-AllowedIPs = 10.0.0.1/32
-Endpoint = 192.168.72.1:51820
-PersistentKeepalive = 25
-EOF
-)
-rm -f "$lib_tmp/hub.key" "$lib_tmp/edge.key"
-{ ip netns exec "$hub" "$WGU" up "$conf_dir/$hif.conf" &&
-    ip netns exec "$edge" "$WGU" up "$conf_dir/$eif.conf"; } \
-    >"$lib_tmp/wgu-up.log" 2>&1 && pings_ok "$edge" 10.0.0.1 ||
-    fatal "wgu up on hub and edge" "$lib_tmp/wgu-up.log"
-ok "wgu up on hub and edge"
-
-# wgu-sim's node ids: ID-01.. or, above 99 nodes, ID-001..
-width=2
-[ "$nodes" -gt 99 ] && width=3
-node_list=$(i=1; while [ $i -le "$nodes" ]; do printf 'edge-%0*d,' $width $i
-    i=$((i + 1)); done)
-sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --nodes "${node_list%,}" \
-    --topic-prefix "$prefix" >"$lib_tmp/hub-setup.log" 2>&1 ||
-    fatal "hub-setup" "$lib_tmp/hub-setup.log"
-ip netns exec "$hub" mosquitto -c "$hubdir/mosquitto.conf" \
-    >"$out/broker.log" 2>&1 &
-broker_pid=$!
-lib_pids="$lib_pids $broker_pid"
-n=50
-while [ $n -gt 0 ] && ! ip netns exec "$hub" ss -Hltn 'sport = :1883' |
-    grep -q .; do
-	sleep 0.1
-	n=$((n - 1))
-done
-ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
-    --password-file "$hubdir/clients/historian.pw" --topic-prefix "$prefix" \
-    --log "$prod" --color never >"$out/historian.log" 2>&1 &
-hist_pid=$!
-lib_pids="$lib_pids $hist_pid"
+sim_pid=''
+plant_logs=$out
+plant_init k 192.168.72
+plant_tunnel
+plant_hub_setup "$(plant_node_list "$nodes")"
+check_or_stop "broker listens on 10.0.0.1:1883" "$out/broker.log" \
+    plant_start_broker "$hub"
+plant_start_historian
 sleep 1
 ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
     --nodes "$nodes" --password-file "$hubdir/clients/sensors.pw" \
     --topic-prefix "$prefix" --rate "$rate" --duration "$secs" \
-    --spool-dir "$lib_tmp/spool" --spool-max "$spool_max" \
+    --spool-dir "$spool" --spool-max "$spool_max" \
     >"$out/sim.out" 2>"$out/sim.log" &
 sim_pid=$!
 lib_pids="$lib_pids $sim_pid"
 
-pid_of() { # SIDE: the wgu daemon of that side (comm "exe": match argv)
-	if [ "$1" = hub ]; then set -- "$hub" "$hif"; else set -- "$edge" "$eif"; fi
-	for p in $(ip netns pids "$1"); do
-		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "wgu $2 " ] &&
-		    { echo "$p"; return 0; }
-	done
-	echo 0
-}
 rss() { # PID: VmRSS in KiB, or 0
 	awk '/^VmRSS:/ { print $2; f = 1 } END { if (!f) print 0 }' \
 	    "/proc/$1/status" 2>/dev/null || echo 0
 }
-hub_wgu=$(pid_of hub) edge_wgu=$(pid_of edge)
+hub_wgu=$(plant_daemon_pid hub || echo 0)
+edge_wgu=$(plant_daemon_pid edge || echo 0)
 echo "soak: $nodes nodes x $rate/s for $secs s (spool history $spool_max" \
     "per node); samples every $sample s in $out/samples.tsv"
 echo "t_s	hub_wgu_kib	edge_wgu_kib	mosquitto_kib	historian_kib	sim_kib	latest_handshake	logged_lines" \
@@ -217,19 +122,6 @@ grep -E '^edge-[0-9]+: generated ' "$out/sim.out" |
     sed 's/^\([^:]*\): generated \([0-9]*\),.*(boot \([0-9]*\),.*/\1 \3 \2/' \
     >"$lib_tmp/generated"
 wanted=$(awk '{ s += $3 } END { print s + 0 }' "$lib_tmp/generated")
-log_keys() {
-	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
-		print "TORN " NR > "/dev/stderr"; next }
-	{
-		if (!match($0, /"node_id":"[^"]*"/)) { print "BAD " NR > "/dev/stderr"; next }
-		n = substr($0, RSTART + 11, RLENGTH - 12)
-		if (!match($0, /"boot_id":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		b = substr($0, RSTART + 10, RLENGTH - 10)
-		if (!match($0, /"seq":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
-	}' "$prod"
-}
 n=600
 while [ $n -gt 0 ] && [ "$(wc -l <"$prod")" -lt "$wanted" ]; do
 	sleep 0.1
@@ -237,7 +129,7 @@ while [ $n -gt 0 ] && [ "$(wc -l <"$prod")" -lt "$wanted" ]; do
 done
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 300
-log_keys >"$lib_tmp/keys" 2>"$lib_tmp/torn"
+log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"
 [ -z "$(tail -c 1 "$prod" | tr -d '\n')" ] || echo "TORN tail" >>"$lib_tmp/torn"
 logged=$(wc -l <"$lib_tmp/keys")
 echo "  $wanted readings generated, $logged logged"

@@ -30,160 +30,28 @@
 # wgu; wgu-sim and wgu-historian are taken from beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk
+lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk nft
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 lib_require_wgu
 [ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-bindir=$(dirname "$WGU")
-SIM=$bindir/wgu-sim
-HIST=$bindir/wgu-historian
-for p in "$SIM" "$HIST"; do
-	[ -x "$p" ] || { echo "FAIL: $p is missing"; echo "0 passed, 1 failed"
-	    exit 1; }
-done
+plant_programs
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib_init
-chmod 711 "$lib_tmp"		# the broker (user mosquitto) reads its files
-
-tag=$$
-hub=fh$tag edge=fe$tag
-hif=fh$tag eif=fe$tag
-prefix=plant1/area1/line1
 nodes=4
-hubdir=$lib_tmp/hub
-conf_dir=$lib_tmp/wg
-prod=$lib_tmp/prod/industrial_production.log
-spool=$lib_tmp/spool
-broker_pid='' hist_pid='' sim_pid=''
-
-# The daemons `wgu up` starts are not our children: `wgu down`, then
-# whatever still runs in our namespaces ends by its process id.
-faults_cleanup() {
-	for c in "$hub:$hif" "$edge:$eif"; do
-		ns=${c%%:*} ifn=${c#*:}
-		[ -e "$conf_dir/$ifn.conf" ] &&
-		    ip netns exec "$ns" "$WGU" down "$conf_dir/$ifn.conf" \
-		    >/dev/null 2>&1
-	done
-	lib_stop_daemons
-	for ns in $hub $edge; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
-	lib_cleanup
-}
-trap faults_cleanup EXIT
-lib_sockets="$lib_sockets $hif $eif"
-
-# check_or_stop DESCRIPTION LOG COMMAND...: a check the rest needs.
-check_or_stop() {
-	cos_desc=$1 cos_log=$2
-	shift 2
-	if "$@"; then
-		ok "$cos_desc"
-	else
-		not_ok "$cos_desc"
-		sed 's/^/    /' "$cos_log"
-		lib_summary
-	fi
-}
-
-ns_create "$hub" && ns_create "$edge" &&
-    ns_link "$hub" "$edge" 192.168.74.1/24 192.168.74.2/24 || {
-	not_ok "namespaces"
-	lib_summary
-}
-
-# ---------------------------------------------------------------- tunnel
-mkdir -m 700 "$conf_dir" "$lib_tmp/prod"
-hub_pub=$(genkey hub) && edge_pub=$(genkey edge) || {
-	not_ok "keys"
-	lib_summary
-}
-(umask 077
-cat >"$conf_dir/$hif.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$lib_tmp/hub.key")
-Address = 10.0.0.1/24
-ListenPort = 51820
-
-[Peer]
-PublicKey = $edge_pub
-AllowedIPs = 10.0.0.2/32
-Endpoint = 192.168.74.2:51821
-EOF
-cat >"$conf_dir/$eif.conf" <<EOF
-[Interface]
-PrivateKey = $(cat "$lib_tmp/edge.key")
-Address = 10.0.0.2/24
-ListenPort = 51821
-
-[Peer]
-PublicKey = $hub_pub
-AllowedIPs = 10.0.0.1/32
-Endpoint = 192.168.74.1:51820
-PersistentKeepalive = 25
-EOF
-)
-rm -f "$lib_tmp/hub.key" "$lib_tmp/edge.key"
-
-# up SIDE: `wgu up` of that side's config, in its namespace.
-up() {
-	if [ "$1" = hub ]; then set -- "$hub" "$hif"; else set -- "$edge" "$eif"; fi
-	ip netns exec "$1" "$WGU" up "$conf_dir/$2.conf" >>"$lib_tmp/wgu-up.log" 2>&1
-}
-# daemon_pid SIDE: the wgu daemon serving that side's interface.
-daemon_pid() {
-	if [ "$1" = hub ]; then set -- "$hub" "$hif"; else set -- "$edge" "$eif"; fi
-	dp_ns=$1
-	# Its comm is "exe" (`wgu up` runs /proc/self/exe): match argv.
-	for p in $(ip netns pids "$dp_ns"); do
-		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "wgu $2 " ] &&
-		    { echo "$p"; return 0; }
-	done
-	return 1
-}
+sim_pid=''
+# The hub knows the edge's endpoint: it can initiate after its restart.
+plant_init f 192.168.74
+plant_tunnel both
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-up hub && up edge
-check_or_stop "wgu up on hub and edge" "$lib_tmp/wgu-up.log" \
-    pings_ok "$edge" 10.0.0.1
-
 # ---------------------------------------------------------------- hub
-node_list=$(i=1; while [ $i -le $nodes ]; do printf 'edge-%02d,' $i
-    i=$((i + 1)); done)
-sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --nodes "${node_list%,}" \
-    --topic-prefix "$prefix" >"$lib_tmp/hub-setup.log" 2>&1
-check_or_stop "hub-setup" "$lib_tmp/hub-setup.log" \
-    test -s "$hubdir/mosquitto.conf"
-
-wait_listen() { # NS PORT
-	n=50
-	while [ $n -gt 0 ]; do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-start_broker() {
-	ip netns exec "$hub" mosquitto -c "$hubdir/mosquitto.conf" \
-	    >>"$lib_tmp/broker.log" 2>&1 &
-	broker_pid=$!
-	lib_pids="$lib_pids $broker_pid"
-	wait_listen "$hub" 1883
-}
-start_historian() {
-	ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
-	    --password-file "$hubdir/clients/historian.pw" \
-	    --topic-prefix "$prefix" --log "$prod" --color never \
-	    >>"$lib_tmp/historian.log" 2>&1 &
-	hist_pid=$!
-	lib_pids="$lib_pids $hist_pid"
-}
+plant_hub_setup "$(plant_node_list $nodes)"
+start_broker() { plant_start_broker "$hub"; }
+start_historian() { plant_start_historian; }
 check_or_stop "broker listens on 10.0.0.1:1883" "$lib_tmp/broker.log" \
     start_broker
 start_historian
@@ -217,10 +85,10 @@ back_within() {
 }
 # restart SIDE: kill -9 of that side's wgu, `wgu up` again.
 restart() {
-	rp=$(daemon_pid "$1") || { echo "  no wgu daemon on the $1"; return 1; }
+	rp=$(plant_daemon_pid "$1") || { echo "  no wgu daemon on the $1"; return 1; }
 	kill -KILL "$rp"
 	while [ -e "/proc/$rp" ]; do sleep 0.05; done
-	up "$1" || { echo "  wgu up failed:"; tail -n 5 "$lib_tmp/wgu-up.log"; return 1; }
+	plant_up "$1" || { echo "  wgu up failed:"; tail -n 5 "$lib_tmp/wgu-up.log"; return 1; }
 }
 
 at 3 "kill -9 of the edge's wgu"
@@ -279,43 +147,23 @@ grep -E '^edge-[0-9]+: generated ' "$lib_tmp/sim.out" |
 	i=1
 	while [ $i -le "$c" ]; do echo "$n $b $i"; i=$((i + 1)); done
 done | sort >"$lib_tmp/expected"
-# The log's records in log order, "node boot seq"; torn or bad lines go to
-# stderr.
-log_keys() {
-	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
-		print "TORN " NR > "/dev/stderr"; next }
-	{
-		if (!match($0, /"node_id":"[^"]*"/)) { print "BAD " NR > "/dev/stderr"; next }
-		n = substr($0, RSTART + 11, RLENGTH - 12)
-		if (!match($0, /"boot_id":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		b = substr($0, RSTART + 10, RLENGTH - 10)
-		if (!match($0, /"seq":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
-	}' "$prod"
-}
 # The historian catches up (the queue, resends of gaps): up to 20 s.
 n=200
 while [ $n -gt 0 ]; do
-	log_keys 2>/dev/null | sort -u >"$lib_tmp/logged"
+	log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
 	comm -23 "$lib_tmp/expected" "$lib_tmp/logged" | grep -q . || break
 	sleep 0.1
 	n=$((n - 1))
 done
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 100
-log_keys >"$lib_tmp/keys" 2>"$lib_tmp/torn"
+log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"
 [ -z "$(tail -c 1 "$prod" | tr -d '\n')" ] || echo "TORN tail" >>"$lib_tmp/torn"
 sort "$lib_tmp/keys" >"$lib_tmp/logged.all"
 sort -u "$lib_tmp/keys" >"$lib_tmp/logged"
 echo "  $(wc -l <"$lib_tmp/expected") readings generated," \
     "$(wc -l <"$lib_tmp/keys") lines logged"
 
-none() { # FILE: true when empty; else shows its first lines
-	[ ! -s "$1" ] && return 0
-	head -n 5 "$1" | sed 's/^/    /'
-	return 1
-}
 check "simulator generated readings for 80 s or more" sh -c "
     [ \$(wc -l <'$lib_tmp/expected') -ge $((nodes * 10 * 80)) ]"
 check "log: whole lines only" none "$lib_tmp/torn"

@@ -22,120 +22,27 @@
 # WGU_BIN names wgu; wgu-sim and wgu-historian are taken from beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 lib_require_root
 lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub \
-    timeout ss getent ping
+    timeout ss getent ping nft
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 lib_require_wgu
 [ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-bindir=$(dirname "$WGU")
-SIM=$bindir/wgu-sim
-HIST=$bindir/wgu-historian
-for p in "$SIM" "$HIST"; do
-	[ -x "$p" ] || { echo "FAIL: $p is missing"; echo "0 passed, 1 failed"
-	    exit 1; }
-done
+plant_programs
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib_init
-# The broker runs as user mosquitto and must reach its files in here.
-chmod 711 "$lib_tmp"
-
 tag=$$
-hub=ph$tag
-edge=pe$tag
-hif=ph$tag
-eif=pe$tag
-prefix=plant1/area1/line1
-hubdir=$lib_tmp/hub
-conf_dir=$lib_tmp/wg
-prod=$lib_tmp/prod/industrial_production.log
-spool=$lib_tmp/spool
-broker_pid='' hist_pid='' sim_pid=''
-
-# The daemons `wgu up` leaves behind are not our children: `wgu down`, and
-# whatever still runs in our namespaces is ended by its process id.
-pipeline_cleanup() {
-	for c in "$hub:$hif" "$edge:$eif"; do
-		ns=${c%%:*} ifn=${c#*:}
-		[ -e "$conf_dir/$ifn.conf" ] &&
-		    ip netns exec "$ns" "$WGU" down "$conf_dir/$ifn.conf" \
-		    >/dev/null 2>&1
-	done
-	lib_stop_daemons
-	for ns in $hub $edge; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
-	lib_cleanup
-}
-trap pipeline_cleanup EXIT
-lib_sockets="$lib_sockets $hif $eif"
-
-ns_create "$hub" && ns_create "$edge" &&
-    ns_link "$hub" "$edge" 192.168.79.1/24 192.168.79.2/24 || {
-	not_ok "namespaces"
-	lib_summary
-}
+sim_pid=''
+plant_init p 192.168.79
 
 # ---------------------------------------------------------------- tunnel
-mkdir -m 700 "$conf_dir" "$lib_tmp/prod"
-hub_priv=$("$WGU" genkey) && edge_priv=$("$WGU" genkey) &&
-hub_pub=$(printf '%s\n' "$hub_priv" | "$WGU" pubkey) &&
-edge_pub=$(printf '%s\n' "$edge_priv" | "$WGU" pubkey) || {
-	not_ok "keys"
-	lib_summary
-}
-(umask 077
-cat >"$conf_dir/$hif.conf" <<EOF
-[Interface]
-PrivateKey = $hub_priv
-Address = 10.0.0.1/24
-ListenPort = 51820
-
-[Peer]
-PublicKey = $edge_pub
-AllowedIPs = 10.0.0.2/32
-EOF
-cat >"$conf_dir/$eif.conf" <<EOF
-[Interface]
-PrivateKey = $edge_priv
-Address = 10.0.0.2/24
-
-[Peer]
-PublicKey = $hub_pub
-AllowedIPs = 10.0.0.1/32
-Endpoint = 192.168.79.1:51820
-PersistentKeepalive = 25
-EOF
-)
-hub_priv='' edge_priv=''
-ip netns exec "$hub" "$WGU" up "$conf_dir/$hif.conf" \
-    >"$lib_tmp/wgu-up.log" 2>&1 &&
-ip netns exec "$edge" "$WGU" up "$conf_dir/$eif.conf" \
-    >>"$lib_tmp/wgu-up.log" 2>&1
-# check_or_stop DESCRIPTION LOG COMMAND...: a check that the rest needs;
-# when it fails, LOG is shown and the test ends.
-check_or_stop() {
-	cos_desc=$1 cos_log=$2
-	shift 2
-	if "$@"; then
-		ok "$cos_desc"
-	else
-		not_ok "$cos_desc"
-		sed 's/^/    /' "$cos_log"
-		lib_summary
-	fi
-}
-check_or_stop "wgu up on hub and edge" "$lib_tmp/wgu-up.log" \
-    pings_ok "$edge" 10.0.0.1
+plant_tunnel
 
 # ---------------------------------------------------------------- hub
-sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --nodes edge-01,edge-02 \
-    --topic-prefix "$prefix" >"$lib_tmp/hub-setup.log" 2>&1
-check_or_stop "hub-setup" "$lib_tmp/hub-setup.log" \
-    test -s "$hubdir/mosquitto.conf"
+plant_hub_setup edge-01,edge-02
 check "hub-setup: listener on 10.0.0.1 only, no anonymous" sh -c "
     [ \$(grep -c '^listener' '$hubdir/mosquitto.conf') = 1 ] &&
     grep -qx 'listener 1883 10.0.0.1' '$hubdir/mosquitto.conf' &&
@@ -150,33 +57,8 @@ check "hub-setup: client password files 0600" sh -c "
     [ \"\$(stat -c '%a' '$hubdir/clients/historian.pw' \
     '$hubdir/clients/sensors.pw' | sort -u)\" = 600 ]"
 
-# wait_listen NS PORT: true once something listens on PORT in NS.
-wait_listen() {
-	n=50
-	while [ $n -gt 0 ]; do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
-start_broker() {
-	ip netns exec "$hub" mosquitto -c "$hubdir/mosquitto.conf" \
-	    >>"$lib_tmp/broker.log" 2>&1 &
-	broker_pid=$!
-	lib_pids="$lib_pids $broker_pid"
-	wait_listen "$hub" 1883
-}
-
-start_historian() {
-	ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
-	    --password-file "$hubdir/clients/historian.pw" \
-	    --topic-prefix "$prefix" --log "$prod" --color never \
-	    >>"$lib_tmp/historian.log" 2>&1 &
-	hist_pid=$!
-	lib_pids="$lib_pids $hist_pid"
-}
+start_broker() { plant_start_broker "$hub"; }
+start_historian() { plant_start_historian; }
 
 # start_sim DURATION OUT: two nodes at 10 readings/s each.
 start_sim() {
@@ -226,29 +108,15 @@ check "simulator: nothing pending, nothing lost" sh -c "
 for n in edge-01 edge-02; do
 	awk -v n="$n" '$1 == "R" { print n, $2, $3 }' "$spool/$n/spool.log"
 done | sort -u >"$lib_tmp/expected"
-# What the log holds, and every line that is not a whole record.
-log_keys() {
-	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
-		print "TORN " NR > "/dev/stderr"; next }
-	{
-		if (!match($0, /"node_id":"[^"]*"/)) { print "BAD " NR > "/dev/stderr"; next }
-		n = substr($0, RSTART + 11, RLENGTH - 12)
-		if (!match($0, /"boot_id":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		b = substr($0, RSTART + 10, RLENGTH - 10)
-		if (!match($0, /"seq":[0-9]+/)) { print "BAD " NR > "/dev/stderr"; next }
-		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
-	}' "$prod"
-}
 # The historian catches up: the queued messages, resends of gaps.
 n=200
 while [ $n -gt 0 ]; do
-	log_keys 2>/dev/null | sort -u >"$lib_tmp/logged"
+	log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
 	comm -23 "$lib_tmp/expected" "$lib_tmp/logged" | grep -q . || break
 	sleep 0.1
 	n=$((n - 1))
 done
-log_keys >"$lib_tmp/keys" 2>"$lib_tmp/torn"
+log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"
 sort "$lib_tmp/keys" >"$lib_tmp/logged.all"
 sort -u "$lib_tmp/keys" >"$lib_tmp/logged"
 echo "  $(wc -l <"$lib_tmp/expected") readings spooled," \
@@ -259,12 +127,6 @@ echo "  $(wc -l <"$lib_tmp/expected") readings spooled," \
 		d = r - substr($0, RSTART + 12, RLENGTH - 12); if (d > m) m = d }
     } END { printf "%.1f", m / 1000 }' "$prod") s"
 
-# none FILE: true when FILE is empty; else shows its first lines.
-none() {
-	[ ! -s "$1" ] && return 0
-	head -n 5 "$1" | sed 's/^/    /'
-	return 1
-}
 [ -z "$(tail -c 1 "$prod" | tr -d '\n')" ] || echo "TORN tail" >>"$lib_tmp/torn"
 check "log: whole lines only" none "$lib_tmp/torn"
 uniq -d "$lib_tmp/logged.all" >"$lib_tmp/twice"

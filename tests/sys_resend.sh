@@ -27,18 +27,14 @@
 # beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 lib_require_root
 lib_require_cmds ip mosquitto mosquitto_passwd ss
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 lib_require_wgu
-bindir=$(dirname "$WGU")
-SIM=$bindir/wgu-sim
-HIST=$bindir/wgu-historian
-for p in "$SIM" "$HIST"; do
-	[ -x "$p" ] || { echo "FAIL: $p is missing"; echo "0 passed, 1 failed"
-	    exit 1; }
-done
+plant_programs
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib_init
 # The broker runs as user mosquitto and must reach its files in here.
@@ -62,24 +58,7 @@ fi
 sed -i 's/^max_queued_messages .*/max_queued_messages 5/' \
     "$hubdir/mosquitto.conf"
 
-# wait_listen PORT: true once something listens on PORT in the namespace.
-wait_listen() {
-	n=50
-	while [ $n -gt 0 ]; do
-		ip netns exec "$ns" ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
-start_broker() {
-	ip netns exec "$ns" mosquitto -c "$hubdir/mosquitto.conf" \
-	    >>"$lib_tmp/broker.log" 2>&1 &
-	broker_pid=$!
-	lib_pids="$lib_pids $broker_pid"
-	wait_listen 1883
-}
+start_broker() { plant_start_broker "$ns"; }
 
 # start_historian NAME [OPTIONS...]: output in NAME.log, pid in $hist_pid.
 start_historian() {
@@ -110,22 +89,6 @@ start_sim() {
 stop() {
 	kill -TERM "$1" 2>/dev/null
 	wait_exit "$1" 100
-}
-
-# log_keys LOG...: "node boot seq" of every line of the production logs;
-# anything that is not a whole record goes to stderr.
-log_keys() {
-	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
-		print "TORN " FILENAME ":" FNR > "/dev/stderr"; next }
-	{
-		if (!match($0, /"node_id":"[^"]*"/)) { print "BAD " FNR > "/dev/stderr"; next }
-		n = substr($0, RSTART + 11, RLENGTH - 12)
-		if (!match($0, /"boot_id":[0-9]+/)) { print "BAD " FNR > "/dev/stderr"; next }
-		b = substr($0, RSTART + 10, RLENGTH - 10)
-		if (!match($0, /"seq":[0-9]+/)) { print "BAD " FNR > "/dev/stderr"; next }
-		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
-	}' "$@"
 }
 
 # generated OUT: what the simulator's summary says node edge-01 generated.
