@@ -8,7 +8,7 @@
 # leak), then runs each libFuzzer target briefly.  Run as root on
 # Debian 12.  Exit status 0 only when everything passed; the last line is
 # the total "N passed, N failed".
-#   WGU_FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
+#   WGU_FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,7 +39,7 @@ valgrind_step() {
 	./scripts/build.sh build-valgrind && ./tests/valgrind.sh build-valgrind
 }
 step valgrind valgrind_step
-secs=${WGU_FUZZ_SECONDS:-30}
+secs=${WGU_FUZZ_SECONDS:-20}
 [ "$secs" -gt 0 ] && step fuzz ./fuzz/run-fuzzers.sh "$secs"
 
 passed=0 failed=0
