@@ -122,10 +122,16 @@ grep -E '^edge-[0-9]+: generated ' "$out/sim.out" |
     sed 's/^\([^:]*\): generated \([0-9]*\),.*(boot \([0-9]*\),.*/\1 \3 \2/' \
     >"$lib_tmp/generated"
 wanted=$(awk '{ s += $3 } END { print s + 0 }' "$lib_tmp/generated")
-n=600
-while [ $n -gt 0 ] && [ "$(wc -l <"$prod")" -lt "$wanted" ]; do
+# The historian may lag behind the broker on a busy machine (the broker
+# queues for it): wait while the log keeps growing, give up after 30 s
+# without a new line.
+idle=0 last=-1
+while [ $idle -lt 300 ]; do
+	now=$(wc -l <"$prod")
+	[ "$now" -ge "$wanted" ] && break
+	if [ "$now" -eq "$last" ]; then idle=$((idle + 1)); else idle=0; fi
+	last=$now
 	sleep 0.1
-	n=$((n - 1))
 done
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 300
