@@ -103,12 +103,18 @@ check "mixed: ping" pings_ok $B 10.91.0.1 3
 # (EINVAL: GSO cannot fragment), while single datagrams go out in IP
 # fragments.  A LAN MTU below the tunnel's datagram size (1420 + 32) makes
 # exactly that happen: the daemon must notice and fall back by itself.
+# Both ends of the LAN get the smaller MTU: a veth silently drops a plain
+# (not GSO) packet longer than its receiving end's MTU, which with only
+# one end lowered would make the other direction lossy.
 check "fallback: both daemons up" up "" ""
-check "fallback: A's LAN MTU 1400" ip -n $A link set veth0 mtu 1400
+check "fallback: LAN MTU 1400 on both ends" sh -c "
+    ip -n $A link set veth0 mtu 1400 && ip -n $B link set veth0 mtu 1400"
 check "fallback: 24 MiB A to B intact" transfer $A $B 10.91.0.2 5206 $BYTES
-check "fallback: the daemon noticed and sends one by one" grep -q \
+check "fallback: A noticed and sends one by one" grep -q \
     "UDP GSO failed; sending datagrams one by one" "$lib_tmp/$IA.log"
 check "fallback: 24 MiB B to A intact" transfer $B $A 10.91.0.1 5207 $BYTES
+check "fallback: B noticed and sends one by one" grep -q \
+    "UDP GSO failed; sending datagrams one by one" "$lib_tmp/$IB.log"
 
 out=$(WGU_DISABLE_OFFLOAD=tun-tso,bogus "$WGU" -f offwgbad 2>&1)
 status=$?
