@@ -28,7 +28,7 @@
 #
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
-# wait_listen, none, log_keys.
+# wait_listen, none, log_keys, wait_logged.
 
 plant_programs() {
 	bindir=$(dirname "$WGU")
@@ -90,6 +90,20 @@ log_keys() {
 			print "BAD " FILENAME ":" FNR > "/dev/stderr"; next }
 		print n, b, substr($0, RSTART + 6, RLENGTH - 6)
 	}' "$@"
+}
+
+# wait_logged EXPECTED TENTHS: waits, up to TENTHS tenths of a second,
+# until every "node boot seq" line of the sorted file EXPECTED is in $prod
+# (the historian catching up on queued messages and resent gaps).
+wait_logged() {
+	wlg_n=$2
+	while [ "$wlg_n" -gt 0 ]; do
+		log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
+		comm -23 "$1" "$lib_tmp/logged" | grep -q . || return 0
+		sleep 0.1
+		wlg_n=$((wlg_n - 1))
+	done
+	return 1
 }
 
 plant_node_list() {

@@ -148,13 +148,7 @@ grep -E '^edge-[0-9]+: generated ' "$lib_tmp/sim.out" |
 	while [ $i -le "$c" ]; do echo "$n $b $i"; i=$((i + 1)); done
 done | sort >"$lib_tmp/expected"
 # The historian catches up (the queue, resends of gaps): up to 20 s.
-n=200
-while [ $n -gt 0 ]; do
-	log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
-	comm -23 "$lib_tmp/expected" "$lib_tmp/logged" | grep -q . || break
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_logged "$lib_tmp/expected" 200
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 100
 log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"

@@ -271,6 +271,20 @@ junk() {
 check "junk flood: traffic flows, the hub lives, every kind counted" junk
 
 # ---------------------------------------------------------------- handshake
+# edge_gets_in_during PID: true when a ping from the edge to the hub is
+# answered (one a second, for up to 11 s) while the flood PID still runs.
+edge_gets_in_during() {
+	egi_t=0
+	while [ "$egi_t" -lt 11 ] && is_running "$1"; do
+		if ip netns exec "$edge" ping -q -c 1 -W 1 10.178.0.1 \
+		    >/dev/null 2>&1; then
+			is_running "$1"
+			return
+		fi
+		egi_t=$((egi_t + 1))
+	done
+	return 1
+}
 handshake() {
 	req0=$(counter rx_cookie_required) lim0=$(counter rx_ratelimited)
 	failed0=$(counter rx_handshake_failed)
@@ -281,15 +295,8 @@ handshake() {
 	sleep 2
 	# A new handshake the edge must complete during the flood.
 	wg set "$eif" peer "$hpub" remove && edge_peer || return 1
-	t=0 ok=no
-	while [ "$t" -lt 11 ] && is_running "$flood_pid"; do
-		if ip netns exec "$edge" ping -q -c 1 -W 1 10.178.0.1 \
-		    >/dev/null 2>&1; then
-			is_running "$flood_pid" && ok=yes
-			break
-		fi
-		t=$((t + 1))
-	done
+	ok=no
+	edge_gets_in_during "$flood_pid" && ok=yes
 	hs=$(handshake_of "$eif" "$hpub")
 	wait "$flood_pid"
 	sed 's/^/    /' "$lib_tmp/hs.out"
@@ -326,15 +333,8 @@ spoofed() {
 	flood_pid=$!
 	sleep 2
 	wg set "$eif" peer "$hpub" remove && edge_peer || return 1
-	t=0 ok=no
-	while [ "$t" -lt 11 ] && is_running "$flood_pid"; do
-		if ip netns exec "$edge" ping -q -c 1 -W 1 10.178.0.1 \
-		    >/dev/null 2>&1; then
-			is_running "$flood_pid" && ok=yes
-			break
-		fi
-		t=$((t + 1))
-	done
+	ok=no
+	edge_gets_in_during "$flood_pid" && ok=yes
 	wait "$flood_pid"
 	sed 's/^/    /' "$lib_tmp/spoof.out"
 	req=$(($(counter rx_cookie_required) - req0))

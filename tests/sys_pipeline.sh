@@ -109,13 +109,7 @@ for n in edge-01 edge-02; do
 	awk -v n="$n" '$1 == "R" { print n, $2, $3 }' "$spool/$n/spool.log"
 done | sort -u >"$lib_tmp/expected"
 # The historian catches up: the queued messages, resends of gaps.
-n=200
-while [ $n -gt 0 ]; do
-	log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
-	comm -23 "$lib_tmp/expected" "$lib_tmp/logged" | grep -q . || break
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_logged "$lib_tmp/expected" 200
 log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"
 sort "$lib_tmp/keys" >"$lib_tmp/logged.all"
 sort -u "$lib_tmp/keys" >"$lib_tmp/logged"

@@ -578,18 +578,10 @@ static void teardown(struct daemon *d)
 static int await_child(pid_t pid, int fd)
 {
 	char msg[ERROR_LEN + 1];
-	size_t len = 0;
-	ssize_t n;
+	size_t len;
 	int status;
 
-	while (len < sizeof(msg) - 1) {
-		n = read(fd, msg + len, sizeof(msg) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
+	len = wg_read_full(fd, msg, sizeof(msg) - 1);
 	close(fd);
 	msg[len] = '\0';
 	if (len == 1 && msg[0] == '\n')

@@ -187,7 +187,7 @@ static char *list_tables(void)
 	static char *const argv[] = { "nft", "list", "tables", NULL };
 	size_t len = 0, cap = 4096;
 	char *s = malloc(cap), *grown;
-	ssize_t n;
+	size_t want, n;
 	int fd;
 	pid_t pid;
 
@@ -203,12 +203,11 @@ static char *list_tables(void)
 		}
 		if (len + 1 == cap)
 			break;
-		n = read(fd, s + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		want = cap - 1 - len;
+		n = wg_read_full(fd, s + len, want);
+		len += n;
+		if (n < want)
 			break;
-		len += (size_t)n;
 	}
 	close(fd);
 	s[len] = '\0';
