@@ -1,5 +1,5 @@
 #!/bin/sh
-# The figures of issue #6 in one run (`make bench` calls this):
+# The speed figures in one run (`make bench` calls this):
 #   1. bench/wgu-bench: ChaCha20-Poly1305 seal/open MB/s, X25519 cost and
 #      handshakes answered per second on one core;
 #   2. BoringSSL's own ChaCha20-Poly1305 figure (bssl-tool, Debian package

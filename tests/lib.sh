@@ -282,8 +282,8 @@ transfer() {
 	}
 }
 
-# ---------------------------------------------------------------- helper-B
-# Added for sys_roaming.sh, sys_peers.sh and sys_netns_move.sh.
+# ---------------------------------------------------------------- links
+# Several links per namespace, pings, endpoints (roaming, peers, netns move).
 
 # ns_veth NS1 DEV1 NS2 DEV2: a veth pair DEV1 in NS1 <-> DEV2 in NS2, up,
 # without addresses (several links per namespace need distinct names).

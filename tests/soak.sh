@@ -1,5 +1,5 @@
 #!/bin/sh
-# The soak (issue #7; docs/SOAK.md): the telemetry pipeline through the
+# The soak (docs/SOAK.md): the telemetry pipeline through the
 # tunnel for a long time, then zero loss and flat memory.  Not part of
 # `make check` (an hour by default).
 #

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Faults with nothing lost (issue #7).  Two namespaces this script creates:
+# Faults with nothing lost.  Two namespaces this script creates:
 # a hub (wgu from `wgu up`, the hardened broker of scripts/hub-setup.sh on
 # 10.0.0.1, wgu-historian) and an edge (wgu from `wgu up`, wgu-sim with
 # four nodes at 10 readings/s each), joined by a veth LAN.  Every address

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hostile input against a wgu hub (issue #7), on one LAN:
+# Hostile input against a wgu hub, on one LAN:
 #
 #   hub (wgu) ---- lan (bridge) ---- edge (wgu)
 #                       |

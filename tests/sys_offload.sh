@@ -1,5 +1,5 @@
 #!/bin/sh
-# The data path's offloads (issue #6), between two namespaces joined by a
+# The data path's offloads, between two namespaces joined by a
 # veth: TCP through the tunnel arrives intact with every offload on, with
 # all off and with mixed sets on the two ends; the offloads really are in
 # use (far fewer TUN reads and writes than packets) and the switch really

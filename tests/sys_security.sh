@@ -1,5 +1,5 @@
 #!/bin/sh
-# "No one let in" (issue #7), each protection checked by a test that fails
+# "No one let in", each protection checked by a test that fails
 # without it.  Namespaces this script creates: a hub (wgu, the hardened
 # broker of scripts/hub-setup.sh on 10.0.0.1), an edge (wgu) joined to it
 # by a LAN veth, and an intruder on a second LAN port of the hub that

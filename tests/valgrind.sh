@@ -1,5 +1,5 @@
 #!/bin/sh
-# The long-running programs under valgrind (issue #7): no memory error, no
+# The long-running programs under valgrind: no memory error, no
 # definite or indirect leak after a run.
 #
 #	tests/valgrind.sh BUILDDIR
