@@ -1,4 +1,4 @@
-/* Fuzzes the wg-quick config parser (src/tun/config.c) with arbitrary
+/* Fuzzes the wg-quick config parser (src/cli/config.c) with arbitrary
  * bytes, as a config file could hold.  Invariants: an accepted config has
  * a NUL-terminated strip text no longer than the input plus one newline
  * per line, and every endpoint a port; a refused one has a "FILE:LINE: "
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tun/config.h"
+#include "cli/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* The wg-quick config parser (src/tun/config.c): good configs with every
+/* The wg-quick config parser (src/cli/config.c): good configs with every
  * key, each kind of mistake with its exact FILE:LINE message, wg-quick's
  * case-insensitivity and repeated keys, and `strip` output. */
 #include <arpa/inet.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tun/config.h"
+#include "cli/config.h"
 
 #define PRIV "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 #define PUB "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="

@@ -265,9 +265,8 @@ int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
 	*why = NULL;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	ret = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
-	    WG_UAPI_SOCKET_DIR, ifname);
-	if (ret < 0 || (size_t)ret >= sizeof(sun.sun_path)) {
+	ret = wg_uapi_socket_path(sun.sun_path, sizeof(sun.sun_path), ifname);
+	if (ret < 0) {
 		*why = "socket path too long";
 		return -ENAMETOOLONG;
 	}

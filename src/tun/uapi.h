@@ -15,9 +15,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "uapi_path.h"
 #include "uapi_protocol.h"
-
-#define WG_UAPI_SOCKET_DIR "/var/run/wireguard"
 
 enum {
 	WG_UAPI_MAX_CLIENTS = 64,

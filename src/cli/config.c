@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tun/config.h"
+#include "cli/config.h"
 #include "crypto/encoding.h"
 
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tun/config.h"
+#include "cli/config.h"
 
 struct wg_netlink {
 	int fd;

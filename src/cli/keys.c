@@ -11,8 +11,8 @@
 
 #include "crypto/encoding.h"
 #include "crypto/primitives.h"
-#include "cmd_keys.h"
-#include "fdio.h"
+#include "cli/subcommands.h"
+#include "tun/fdio.h"
 
 /* What isspace() accepts in the C locale, which is what wg's pubkey skips
  * after the key: space, \t, \n, \v, \f, \r.  Not locale dependent. */
@@ -84,12 +84,12 @@ static int generate(int argc, const char *cmd, bool clamp)
 	return ret;
 }
 
-int wg_cmd_genkey(int argc, char **argv)
+int genkey_main(int argc, char **argv)
 {
 	return generate(argc, "genkey", true);
 }
 
-int wg_cmd_genpsk(int argc, char **argv)
+int genpsk_main(int argc, char **argv)
 {
 	return generate(argc, "genpsk", false);
 }
@@ -136,7 +136,7 @@ static enum trailing check_trailing(int fd)
 	}
 }
 
-int wg_cmd_pubkey(int argc, char **argv)
+int pubkey_main(int argc, char **argv)
 {
 	static const char cmd[] = "pubkey";
 	char b64[WG_KEY_BASE64_LEN];

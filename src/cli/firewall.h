@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tun/config.h"
+#include "cli/config.h"
 
 /* The nft script for one family (AF_INET or AF_INET6): the table, its
  * three chains, an anti-spoofing rule per address of that family in

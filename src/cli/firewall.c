@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tun/fdio.h"
-#include "tun/firewall.h"
+#include "cli/firewall.h"
 
 extern char **environ;
 

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tun/netlink.h"
+#include "cli/netlink.h"
 
 enum {
 	DUMP_BUF_SIZE = 1 << 16,	/* a dump part is at most 32 KiB */
