@@ -11,7 +11,7 @@
 #          routes there, src_valid_mark=1, and the tables `ip
 #          wg-quick-IF` and `ip6 wg-quick-IF` with wg-quick's rules; the
 #          same tables, rule for rule, as wg-quick's own script makes for
-#          this config (fe80:: aside, see quick.c); the tunnel works while
+#          this config (fe80:: aside, see src/cli/routes.c); the tunnel works while
 #          the endpoint is reachable only through main's default route;
 #          the LAN host cannot reach the tunnel addresses (IPv4, IPv6)
 #          until the table of that family is deleted; `down` removes
@@ -19,7 +19,9 @@
 #          Without nft: a warning, the routes and rules, no table.
 #   SaveConfig: `down` writes the addresses the interface has then (one
 #          added and one removed by hand after `up`), not the file's, and
-#          no fe80:: address; and its MTU, changed by hand too.
+#          no fe80:: address; and its MTU, changed by hand too.  A symlink
+#          planted at CONFIG.tmp is neither followed nor replaced: the new
+#          file gets a random name, then the config's.
 #   bare name: `wgu up NAME` / `wgu down NAME` read
 #          /etc/wireguard/NAME.conf, inside a private mount namespace with
 #          a tmpfs over /etc/wireguard (and an overlay over /etc for
@@ -301,7 +303,18 @@ hub_up
 ip -n "$hub" addr add 10.78.9.1/24 dev "$hif" &&
 ip -n "$hub" addr del 10.78.0.1/24 dev "$hif" &&
 ip -n "$hub" link set "$hif" mtu 1380 || not_ok "address and MTU change"
+# A symlink planted where a temporary file of a fixed name would go: the
+# new file must not be written through it, nor take its place.
+printf 'not a config\n' >"$lib_tmp/victim"
+ln -s "$lib_tmp/victim" "$conf.tmp"
 check "SaveConfig: down" hub_down
+check "SaveConfig: the symlink's target is untouched" sh -c "
+    [ \"\$(cat '$lib_tmp/victim')\" = 'not a config' ] && [ -L '$conf.tmp' ]"
+check "SaveConfig: a regular file of mode 600, no temporary left" sh -c "
+    [ ! -L '$conf' ] && [ \"\$(stat -c %a '$conf')\" = 600 ] &&
+    [ \"\$(ls -A '$lib_tmp/c')\" = '$hif.conf
+$hif.conf.tmp' ]" || ls -lA "$lib_tmp/c" | sed 's/^/    /'
+rm -f "$conf.tmp"
 check "SaveConfig: the interface's addresses, in the kernel's order" sh -c "
     [ \"\$(grep '^Address' '$conf')\" = 'Address = 10.78.9.1/24
 Address = fd78:1::1/64' ]" || sed 's/^/    /' "$conf"

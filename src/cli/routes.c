@@ -3,7 +3,9 @@
  * and for a default route its own table, the fwmark rules, the sysctl and
  * the nftables tables (firewall.c).  wg-quick falls back to
  * iptables-restore without nft; here a warning says the rules are
- * missing and `up` goes on. */
+ * missing and `up` goes on.  The rules name the interface's addresses
+ * without the link-local one the kernel gives a TUN device (a kernel
+ * WireGuard interface has none). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
