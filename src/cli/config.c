@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli/config.h"
+#include "cli/config_value.h"
 #include "crypto/encoding.h"
 
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
@@ -109,89 +110,6 @@ static void *push(void *arr_p, size_t *n, size_t sz)
 	return grown + (*n)++ * sz;
 }
 
-static bool parse_uint(const char *s, unsigned long max, int base,
-    unsigned long *out)
-{
-	unsigned long v = 0, d;
-	const char *c = s;
-
-	if (base == 16) {
-		if (c[0] != '0' || (c[1] != 'x' && c[1] != 'X'))
-			return false;
-		c += 2;
-	}
-	if (*c == '\0')
-		return false;
-	for (; *c; c++) {
-		if (*c >= '0' && *c <= '9')
-			d = (unsigned long)(*c - '0');
-		else if (base == 16 && *c >= 'a' && *c <= 'f')
-			d = (unsigned long)(*c - 'a' + 10);
-		else if (base == 16 && *c >= 'A' && *c <= 'F')
-			d = (unsigned long)(*c - 'A' + 10);
-		else
-			return false;
-		if (v > (max - d) / (unsigned long)base)
-			return false;
-		v = v * (unsigned long)base + d;
-	}
-	*out = v;
-	return true;
-}
-
-static bool parse_prefix(const char *s, struct wg_config_prefix *p)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long cidr;
-	unsigned max;
-
-	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
-		return false;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, buf, p->addr) == 1) {
-		p->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
-		p->family = AF_INET6;
-		max = 128;
-	} else
-		return false;
-	if (slash == NULL)
-		cidr = max;
-	else if (!parse_uint(slash + 1, max, 10, &cidr) ||
-	    strlen(slash + 1) > 3)
-		return false;
-	p->cidr = (uint8_t)cidr;
-	return true;
-}
-
-static bool is_ip(const char *s)
-{
-	uint8_t a[16];
-
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
-/* Host names as DNS allows, so nothing odd reaches getaddrinfo or
- * resolvconf. */
-static bool valid_hostname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-		    *s == '_'))
-			return false;
-	return true;
-}
-
 /* "1.2.3.4:51820", "[fd00::1]:51820", "[fe80::1%eth0]:51820",
  * "hub.example:51820", as wg(8) splits them: brackets for IPv6, else the
  * last ':'. */
@@ -216,7 +134,7 @@ static int parse_endpoint(struct parser *p, struct wg_config_peer *peer,
 			return fail(p, "bad Endpoint: invalid IPv6 address");
 		if (pct) {
 			*pct = '%';
-			if (!valid_hostname(pct + 1))
+			if (!wg_config_valid_hostname(pct + 1))
 				return fail(p, "bad Endpoint: invalid scope");
 		}
 	} else {
@@ -227,10 +145,10 @@ static int parse_endpoint(struct parser *p, struct wg_config_peer *peer,
 		host = v;
 		if (strchr(host, ':'))
 			return fail(p, "bad Endpoint: IPv6 needs brackets");
-		if (!valid_hostname(host))
+		if (!wg_config_valid_hostname(host))
 			return fail(p, "bad Endpoint: invalid host");
 	}
-	if (!parse_uint(port, 65535, 10, &n) || n == 0)
+	if (!wg_config_parse_uint(port, 65535, 10, &n) || n == 0)
 		return fail(p, "bad Endpoint: invalid port");
 	free(peer->endpoint_host);
 	peer->endpoint_host = strdup(host);
@@ -273,7 +191,7 @@ static int add_prefixes(struct parser *p, struct wg_config_prefix **arr,
 	char *item;
 
 	while ((item = next_item(&v, ws)) != NULL) {
-		if (!parse_prefix(item, &pfx))
+		if (!wg_config_parse_prefix(item, &pfx))
 			return fail(p, "bad %s: invalid prefix \"%.64s\"",
 			    name, quotable(item));
 		slot = push(arr, n, sizeof(*slot));
@@ -305,7 +223,7 @@ static int parse_dns(struct parser *p, char *v)
 	int ret;
 
 	while ((item = next_item(&v, true)) != NULL) {
-		if (!is_ip(item) && !valid_hostname(item))
+		if (!wg_config_is_ip(item) && !wg_config_valid_hostname(item))
 			return fail(p, "bad DNS: \"%.64s\" is neither an "
 			    "address nor a search domain", quotable(item));
 		if ((ret = add_string(&p->cfg->dns, &p->cfg->n_dns, item)) < 0)
@@ -326,7 +244,7 @@ static int parse_table(struct parser *p, const char *v)
 	else if (strcasecmp(v, "main") == 0) {
 		cfg->table_mode = WG_CONFIG_TABLE_NUMBER;
 		cfg->table = 254;
-	} else if (parse_uint(v, UINT32_MAX, 10, &n) && n != 0) {
+	} else if (wg_config_parse_uint(v, UINT32_MAX, 10, &n) && n != 0) {
 		cfg->table_mode = WG_CONFIG_TABLE_NUMBER;
 		cfg->table = (uint32_t)n;
 	} else
@@ -341,8 +259,8 @@ static int parse_fwmark(struct parser *p, const char *v)
 
 	if (strcasecmp(v, "off") == 0)
 		n = 0;
-	else if (!parse_uint(v, UINT32_MAX, 10, &n) &&
-	    !parse_uint(v, UINT32_MAX, 16, &n))
+	else if (!wg_config_parse_uint(v, UINT32_MAX, 10, &n) &&
+	    !wg_config_parse_uint(v, UINT32_MAX, 16, &n))
 		return fail(p, "bad FwMark: expected off or a 32-bit number");
 	p->cfg->has_fwmark = true;
 	p->cfg->fwmark = (uint32_t)n;
@@ -372,7 +290,7 @@ static int interface_quick_key(struct parser *p, const char *key, char *v,
 		return parse_dns(p, v);
 	if (strcasecmp(key, "MTU") == 0) {
 		/* 68 is IPv4's minimum; the kernel judges the rest. */
-		if (!parse_uint(v, 65535, 10, &n) || n < 68)
+		if (!wg_config_parse_uint(v, 65535, 10, &n) || n < 68)
 			return fail(p, "bad MTU: expected 68 to 65535");
 		cfg->mtu = (uint32_t)n;
 		return 0;
@@ -403,7 +321,7 @@ static int interface_key(struct parser *p, const char *key, char *v)
 		return parse_key(p, cfg->private_key, v, "PrivateKey");
 	}
 	if (strcasecmp(key, "ListenPort") == 0) {
-		if (!parse_uint(v, 65535, 10, &n))
+		if (!wg_config_parse_uint(v, 65535, 10, &n))
 			return fail(p, "bad ListenPort: expected 0 to 65535");
 		cfg->has_listen_port = true;
 		cfg->listen_port = (uint16_t)n;
@@ -440,7 +358,7 @@ static int peer_key(struct parser *p, const char *key, char *v)
 	if (strcasecmp(key, "PersistentKeepalive") == 0) {
 		if (strcasecmp(v, "off") == 0)
 			n = 0;
-		else if (!parse_uint(v, 65535, 10, &n))
+		else if (!wg_config_parse_uint(v, 65535, 10, &n))
 			return fail(p, "bad PersistentKeepalive: expected off "
 			    "or 0 to 65535");
 		peer->has_keepalive = true;
@@ -636,36 +554,4 @@ void wg_config_clear(struct wg_config *cfg)
 		free(cfg->stripped);
 	}
 	explicit_bzero(cfg, sizeof(*cfg));
-}
-
-void wg_config_prefix_format(const struct wg_config_prefix *p, char *out,
-    size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(p->family, p->addr, a, sizeof(a)) == NULL)
-		snprintf(a, sizeof(a), "?");
-	snprintf(out, size, "%s/%u", a, p->cidr);
-}
-
-bool wg_config_prefix_is_default(const struct wg_config_prefix *p)
-{
-	return p->cidr == 0;
-}
-
-bool wg_config_valid_ifname(const char *name, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > 15)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '=' ||
-		    c == '+' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
 }
