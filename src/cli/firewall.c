@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tun/fdio.h"
 #include "cli/firewall.h"
+#include "tun/fdio.h"
 
 extern char **environ;
 

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/subcommands.h"
 #include "crypto/encoding.h"
 #include "crypto/primitives.h"
-#include "cli/subcommands.h"
 #include "tun/fdio.h"
 
 /* What isspace() accepts in the C locale, which is what wg's pubkey skips

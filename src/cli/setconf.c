@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "crypto/encoding.h"
 #include "cli/setconf.h"
+#include "crypto/encoding.h"
 
 /* The config as `wg setconf` sends it: keys in hex, host names resolved
  * now, the peers replacing whatever the device had. */

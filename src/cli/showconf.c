@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/encoding.h"
 #include "cli/ipc.h"
 #include "cli/showconf.h"
+#include "crypto/encoding.h"
 
 static void put_key(struct wg_buf *b, const char *name, const char *hexline)
 {
