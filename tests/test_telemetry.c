@@ -111,8 +111,16 @@ static void test_reject_table(void)
 		{ "\"str\"", TELEMETRY_E_NOT_OBJECT, "" },
 		{ "null", TELEMETRY_E_NOT_OBJECT, "" },
 		{ "{" OK_BODY "}", TELEMETRY_E_MISSING, "timestamp" },
-		{ "{\"timestamp\":\"1\"," OK_BODY "}", TELEMETRY_E_TYPE, "timestamp" },
-		{ "{\"timestamp\":1.5," OK_BODY "}", TELEMETRY_E_NOT_INTEGER, "timestamp" },
+		{ "{\"timestamp\":\"1\"," OK_BODY "}", TELEMETRY_E_FORMAT, "timestamp" },
+		{ "{\"timestamp\":true," OK_BODY "}", TELEMETRY_E_TYPE, "timestamp" },
+		{ "{\"timestamp\":null," OK_BODY "}", TELEMETRY_E_TYPE, "timestamp" },
+		{ "{\"timestamp\":{}," OK_BODY "}", TELEMETRY_E_TYPE, "timestamp" },
+		/* Seconds may have a fraction; milliseconds may not. */
+		{ "{\"timestamp\":1.5," OK_BODY "}", TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1764051600123.5," OK_BODY "}", TELEMETRY_E_NOT_INTEGER, "timestamp" },
+		{ "{\"timestamp\":\"yesterday\"," OK_BODY "}", TELEMETRY_E_FORMAT, "timestamp" },
+		{ "{\"timestamp\":\"2026-02-30T12:00:00Z\"," OK_BODY "}", TELEMETRY_E_RANGE, "timestamp" },
+		{ "{\"timestamp\":253402300800000," OK_BODY "}", TELEMETRY_E_RANGE, "timestamp" },
 		{ "{\"timestamp\":-1," OK_BODY "}", TELEMETRY_E_RANGE, "timestamp" },
 		{ "{\"timestamp\":1e300," OK_BODY "}", TELEMETRY_E_RANGE, "timestamp" },
 		{ "{\"timestamp\":1e999," OK_BODY "}", TELEMETRY_E_NOT_INTEGER, "timestamp" },
@@ -135,13 +143,58 @@ static void test_reject_table(void)
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,"
 		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
 		  TELEMETRY_E_MISSING, "seq" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"seq\":1,"
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
+		  TELEMETRY_E_MISSING, "boot_id" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
+		  TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"boot_id\":1,\"seq\":1,"
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
+		  TELEMETRY_E_DUPLICATE, "boot_id" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1.5,"
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
+		  TELEMETRY_E_NOT_INTEGER, "seq" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1000000000000000,"
 		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":0}",
 		  TELEMETRY_E_RANGE, "seq" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
 		  "\"data\":[6,65,2],\"status\":0}", TELEMETRY_E_TYPE, "data" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
-		  "\"data\":{\"t\":65,\"v\":2},\"status\":0}", TELEMETRY_E_MISSING, "data.p" },
+		  "\"data\":{\"t\":65,\"v\":2},\"status\":0}", TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"status\":0}", TELEMETRY_E_MISSING, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{},\"status\":0}", TELEMETRY_E_RANGE, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow\":\"12\"},\"status\":0}", TELEMETRY_E_TYPE, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow\":null},\"status\":0}", TELEMETRY_E_TYPE, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow\":-1e999},\"status\":0}", TELEMETRY_E_RANGE, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow rate\":1},\"status\":0}", TELEMETRY_E_NAME, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"\":1},\"status\":0}", TELEMETRY_E_NAME, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"a23456789012345678901234567890123\":1},\"status\":0}",
+		  TELEMETRY_E_NAME, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"a2345678901234567890123456789012\":-1e300},\"status\":0}",
+		  TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow\":1,\"flow\":1},\"status\":0}", TELEMETRY_E_DUPLICATE, "data" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"data\":{\"a\":1,\"b\":2,"
+		  "\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,"
+		  "\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16},\"status\":0}",
+		  TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"data\":{\"a\":1,\"b\":2,"
+		  "\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,"
+		  "\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17},"
+		  "\"status\":0}", TELEMETRY_E_RANGE, "data" },
+		/* The p, t and v ranges hold wherever they are. */
+		{ "{\"timestamp\":1,\"node_id\":\"e\","
+		  "\"data\":{\"flow\":1,\"v\":100.5},\"status\":0}", TELEMETRY_E_RANGE, "data.v" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
 		  "\"data\":{\"p\":true,\"t\":65,\"v\":2},\"status\":0}", TELEMETRY_E_TYPE, "data.p" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
@@ -159,10 +212,16 @@ static void test_reject_table(void)
 		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":3}", TELEMETRY_E_RANGE, "status" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
 		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":\"0\"}", TELEMETRY_E_TYPE, "status" },
+		/* status is the device's verdict by its own thresholds: any
+		 * of 0, 1, 2 goes, whatever ours would say. */
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
-		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":1}", TELEMETRY_E_STATUS, "status" },
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":1}", TELEMETRY_OK, "" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
-		  "\"data\":{\"p\":9.6,\"t\":65,\"v\":2},\"status\":1}", TELEMETRY_E_STATUS, "status" },
+		  "\"data\":{\"p\":9.6,\"t\":65,\"v\":2},\"status\":0}", TELEMETRY_OK, "" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":-1}", TELEMETRY_E_RANGE, "status" },
+		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
+		  "\"data\":{\"p\":6,\"t\":65,\"v\":2},\"status\":1.5}", TELEMETRY_E_NOT_INTEGER, "status" },
 		{ "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":1,\"seq\":1,"
 		  "\"data\":{\"p\":9.6,\"t\":65,\"v\":2},\"status\":2}", TELEMETRY_OK, "" },
 	};
