@@ -207,12 +207,12 @@ static enum telemetry_reject parse_json(const void *buf, size_t len,
 	root = cJSON_ParseWithOpts(copy, &end, 1);
 	if (root == NULL) {
 		fail(err, TELEMETRY_E_JSON, "", A_PAYLOAD);
+		/* cJSON's error position is approximate: some context
+		 * before it. */
 		at = end != NULL && end >= copy && end <= copy + len ?
 		    (size_t)(end - copy) : 0;
-		if (at >= len)
-			found_text(err, "the end at byte %zu", len);
-		else
-			found_text(err, "at byte %zu: %.20s", at, copy + at);
+		found_text(err, "near byte %zu: %.24s", at,
+		    copy + (at > 12 ? at - 12 : 0));
 		return TELEMETRY_E_JSON;
 	}
 	if (!cJSON_IsObject(root)) {
