@@ -383,7 +383,7 @@ static void test_zoneless_offset(void)
 		{ "2026-12-07T12:00:00", 0, 1796644800000, 0 },
 		{ "2026-12-07T13:00:00", 60, 1796644800000, 0 },
 		{ "2026-12-07T07:00:00", -300, 1796644800000, 0 },
-		{ "2026-12-07T13:00:00Z", 60, 1796644801000 * 0 + 1796648400000, 0 },
+		{ "2026-12-07T13:00:00Z", 60, 1796648400000, 0 },
 		{ "2026-12-07T13:00:00+01:00", -300, 1796644800000, 0 },
 		{ "1970-01-01T00:30:00", 60, 0, -ERANGE },
 		{ "1970-01-01T01:00:00", 60, 0, 0 },
@@ -438,7 +438,10 @@ static void test_calendar_against_libc(void)
 	unsigned int x = 2026;
 	size_t bad = 0;
 
-	for (secs = 0; secs < (time_t)253402300799; secs += 86400 - 7) {
+	/* Every day up to 2101 (a second earlier each day, so the time of
+	 * day wanders too), then every fifth day up to 9999. */
+	for (secs = 0; secs < (time_t)253402300799;
+	    secs += secs < (time_t)4133980800 ? 86400 - 7 : 5 * 86400 + 1) {
 		int64_t frac;
 
 		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
