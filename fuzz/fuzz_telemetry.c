@@ -1,4 +1,4 @@
-/* Fuzzes the telemetry payload parser, the timestamp string parser and the
+/* Fuzzes the telemetry payload parser (strict and plain), the timestamp string parser and the
  * command (resend request) parser with the same bytes: all take MQTT
  * payloads from the network.  Besides not crashing:
  * - a payload that parses gives a reading within the documented bounds,
@@ -65,7 +65,8 @@ static void check_reprinted(const uint8_t *data, size_t size,
 
 	if (s == NULL || strlen(s) > TELEMETRY_PAYLOAD_MAX)
 		goto out;
-	if (telemetry_parse(s, strlen(s), &again, NULL) != TELEMETRY_OK ||
+	if (telemetry_parse_with(s, strlen(s), NULL, &again, NULL) !=
+	    TELEMETRY_OK ||
 	    again.nfields != r->nfields ||
 	    again.timestamp_form != r->timestamp_form ||
 	    llabs(again.timestamp_ms - r->timestamp_ms) >
@@ -154,16 +155,30 @@ static void check_time(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct telemetry_reading r;
+	struct telemetry_reading r, strict;
 	struct telemetry_resend rq;
 	struct telemetry_error err;
+	enum telemetry_reject rs;
 
-	if (telemetry_parse(data, size, &r, &err) == TELEMETRY_OK) {
+	/* The strict parse (boot_id and seq required) takes a subset of what
+	 * the plain one takes, and reads it the same. */
+	rs = telemetry_parse(data, size, &strict, &err);
+	if (rs != TELEMETRY_OK)
+		check_refusal(&err);
+	if (telemetry_parse_with(data, size, NULL, &r, &err) == TELEMETRY_OK) {
+		if (rs == TELEMETRY_OK && (!strict.has_seq ||
+		    strict.seq != r.seq || strict.boot_id != r.boot_id ||
+		    strict.timestamp_ms != r.timestamp_ms ||
+		    telemetry_content_digest(&strict) !=
+		    telemetry_content_digest(&r)))
+			abort();
 		check_bounds(&r);
 		check_reprinted(data, size, &r);
 		check_window(&r);
 		check_build(&r);
 	} else {
+		if (rs == TELEMETRY_OK)
+			abort();
 		check_refusal(&err);
 	}
 	check_time(data, size);

@@ -234,7 +234,7 @@ static void test_reject_table(void)
 		enum telemetry_reject r;
 
 		err.field = "unset";
-		r = telemetry_parse(rows[i].json, strlen(rows[i].json), &out,
+		r = telemetry_parse_with(rows[i].json, strlen(rows[i].json), NULL, &out,
 		    &err);
 		if (r != rows[i].reason || err.reason != r ||
 		    strcmp(err.field, rows[i].field) != 0)
@@ -356,7 +356,7 @@ static void test_timestamp_forms(void)
 		n = snprintf(json, sizeof(json), "{\"timestamp\":%s,"
 		    "\"node_id\":\"e\",\"data\":{\"p\":6},\"status\":0}",
 		    rows[i].ts);
-		r = telemetry_parse(json, (size_t)n, &out, &err);
+		r = telemetry_parse_with(json, (size_t)n, NULL, &out, &err);
 		if (r != rows[i].reason || (r != TELEMETRY_OK &&
 		    strcmp(err.field, "timestamp") != 0))
 			CHECK_FAIL("row %zu (%s): got %s (%s), want %s", i,
@@ -480,7 +480,7 @@ static void test_fields(void)
 	struct telemetry_reading r;
 	char buf[TELEMETRY_PAYLOAD_MAX];
 
-	CHECK(telemetry_parse(json, strlen(json), &r, NULL) == TELEMETRY_OK);
+	CHECK(telemetry_parse_with(json, strlen(json), NULL, &r, NULL) == TELEMETRY_OK);
 	CHECK(r.nfields == 4 && !r.has_seq && r.boot_id == 0 && r.seq == 0);
 	CHECK(strcmp(r.fields[0].name, "flow_l.min") == 0 &&
 	    r.fields[0].value == 12.5);
@@ -496,7 +496,7 @@ static void test_fields(void)
 
 	json = "{\"timestamp\":1,\"node_id\":\"e\",\"boot_id\":5,\"seq\":9,"
 	    "\"data\":{\"v\":2,\"p\":6,\"t\":65},\"status\":0}";
-	CHECK(telemetry_parse(json, strlen(json), &r, NULL) == TELEMETRY_OK);
+	CHECK(telemetry_parse_with(json, strlen(json), NULL, &r, NULL) == TELEMETRY_OK);
 	CHECK(r.has_seq && r.boot_id == 5 && r.seq == 9 && r.nfields == 3);
 	CHECK(r.p == 6 && r.t == 65 && r.v == 2);
 	CHECK(strcmp(r.fields[0].name, "v") == 0);
@@ -540,9 +540,9 @@ static void test_content_digest(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (telemetry_parse(rows[i].a, strlen(rows[i].a), &a, NULL) !=
+		if (telemetry_parse_with(rows[i].a, strlen(rows[i].a), NULL, &a, NULL) !=
 		    TELEMETRY_OK ||
-		    telemetry_parse(rows[i].b, strlen(rows[i].b), &b, NULL) !=
+		    telemetry_parse_with(rows[i].b, strlen(rows[i].b), NULL, &b, NULL) !=
 		    TELEMETRY_OK) {
 			CHECK_FAIL("row %zu does not parse", i);
 			continue;
@@ -615,13 +615,28 @@ static void test_error_messages(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		CHECK(telemetry_parse(rows[i].json, strlen(rows[i].json), &out,
+		CHECK(telemetry_parse_with(rows[i].json, strlen(rows[i].json), NULL, &out,
 		    &err) != TELEMETRY_OK);
 		CHECK(telemetry_error_format(&err, msg, sizeof(msg)) <
 		    (int)sizeof(msg));
 		if (strcmp(msg, rows[i].message) != 0)
 			CHECK_FAIL("row %zu:\n got  %s\n want %s", i, msg,
 			    rows[i].message);
+	}
+	/* telemetry_parse() wants boot_id and seq. */
+	CHECK(telemetry_parse(rows[1].json, strlen(rows[1].json), &out, &err) ==
+	    TELEMETRY_E_MISSING);
+	{
+		const char *plain = "{\"timestamp\":1,\"node_id\":\"e\","
+		    "\"data\":{\"p\":6},\"status\":0}";
+		CHECK(telemetry_parse(plain, strlen(plain), &out, &err) ==
+		    TELEMETRY_E_MISSING);
+		telemetry_error_format(&err, msg, sizeof(msg));
+		CHECK(strcmp(msg, "boot_id: missing field, found neither boot_id "
+		    "nor seq; accepted: an integer 1..999999999999999; boot_id "
+		    "and seq both (required by this consumer)") == 0);
+		CHECK(telemetry_parse_with(plain, strlen(plain), NULL, &out,
+		    &err) == TELEMETRY_OK);
 	}
 	/* A partly filled error (no found, no accepted) still formats. */
 	{

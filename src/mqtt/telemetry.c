@@ -60,6 +60,8 @@ static const char *const reject_names[TELEMETRY_E_MAX] = {
 #define A_NODE_ID "a string of 1..64 characters of A-Z a-z 0-9 . _ -"
 #define A_SEQ "an integer 1..999999999999999; boot_id and seq together, " \
 	"or neither"
+#define A_SEQ_REQUIRED "an integer 1..999999999999999; boot_id and seq " \
+	"both (required by this consumer)"
 #define A_DATA "an object of 1..16 fields, each a finite number, names of " \
 	"1..32 characters of A-Z a-z 0-9 _ . -"
 #define A_STATUS "0 (normal), 1 (warning) or 2 (critical)"
@@ -567,7 +569,7 @@ static enum telemetry_reject parse_data(const cJSON *root,
 }
 
 /* boot_id and seq: both or neither. */
-static enum telemetry_reject parse_seq(const cJSON *root,
+static enum telemetry_reject parse_seq(const cJSON *root, bool required,
     struct telemetry_reading *out, struct telemetry_error *err)
 {
 	const cJSON *boot, *seq;
@@ -580,6 +582,11 @@ static enum telemetry_reject parse_seq(const cJSON *root,
 		return r;
 	out->boot_id = out->seq = 0;
 	out->has_seq = boot != NULL && seq != NULL;
+	if (boot == NULL && seq == NULL && required) {
+		fail(err, TELEMETRY_E_MISSING, "boot_id", A_SEQ_REQUIRED);
+		found_text(err, "neither boot_id nor seq");
+		return TELEMETRY_E_MISSING;
+	}
 	if (boot == NULL && seq == NULL)
 		return TELEMETRY_OK;
 	if (seq == NULL) {
@@ -618,7 +625,8 @@ static enum telemetry_reject parse_reading(const cJSON *root,
 		return fail_item(err, TELEMETRY_E_NODE_ID, "node_id", A_NODE_ID,
 		    it, false);
 	snprintf(out->node_id, sizeof(out->node_id), "%s", it->valuestring);
-	if ((r = parse_seq(root, out, err)) != TELEMETRY_OK)
+	if ((r = parse_seq(root, opts->require_seq, out, err)) !=
+	    TELEMETRY_OK)
 		return r;
 	if ((r = parse_data(root, out, err)) != TELEMETRY_OK)
 		return r;
@@ -651,7 +659,11 @@ enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
 enum telemetry_reject telemetry_parse(const void *buf, size_t len,
     struct telemetry_reading *out, struct telemetry_error *err)
 {
-	return telemetry_parse_with(buf, len, NULL, out, err);
+	static const struct telemetry_parse_opts strict = {
+		.require_seq = true,
+	};
+
+	return telemetry_parse_with(buf, len, &strict, out, err);
 }
 
 /* FNV-1a, 64 bits. */

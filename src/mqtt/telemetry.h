@@ -205,6 +205,10 @@ struct telemetry_parse_opts {
 	 * a zone: 60 reads "2026-12-07T12:00:00" as 11:00Z.  Within
 	 * +-TELEMETRY_OFFSET_MAX_MIN (telemetry_offset_parse() reads one). */
 	int zoneless_offset_min;
+	/* Refuse a reading without boot_id and seq (TELEMETRY_E_MISSING,
+	 * field "boot_id"): for a consumer that has no duplicate window for
+	 * nodes without them. */
+	bool require_seq;
 };
 
 /* The status the thresholds give to (p, t, v). */
@@ -230,7 +234,10 @@ enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
     const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
     struct telemetry_error *err);
 
-/* telemetry_parse_with() with the default options. */
+/* telemetry_parse_with() with zoneless strings at UTC and require_seq:
+ * what wgu's own nodes send, and all that a historian without a
+ * duplicate window for nodes lacking boot_id/seq may accept (it would
+ * take every later reading of such a node for a duplicate of the first). */
 enum telemetry_reject telemetry_parse(const void *buf, size_t len,
     struct telemetry_reading *out, struct telemetry_error *err);
 
