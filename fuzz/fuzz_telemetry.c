@@ -1,6 +1,6 @@
-/* Fuzzes the telemetry payload parser (strict and plain), the timestamp string parser and the
- * command (resend request) parser with the same bytes: all take MQTT
- * payloads from the network.  Besides not crashing:
+/* Fuzzes the telemetry payload parser (strict and plain), the timestamp
+ * string parser and the command (resend request) parser with the same
+ * bytes: all take MQTT payloads from the network.  Besides not crashing:
  * - a payload that parses gives a reading within the documented bounds,
  *   and the same reading (timestamp, content digest) after cJSON prints it
  *   again with other spacing, so the duplicate window sees such a
