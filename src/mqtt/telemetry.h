@@ -158,7 +158,7 @@ struct telemetry_reading {
 	/* data.p, data.t, data.v; NAN when the payload has no such field.
 	 * They also appear in fields[] (telemetry_build() only uses these). */
 	double p, t, v;
-	/* data's members in payload order (filled by telemetry_parse()). */
+	/* data's members in payload order (filled by the parse). */
 	size_t nfields;
 	struct telemetry_field fields[TELEMETRY_FIELDS_MAX];
 	int status;		/* enum telemetry_status */
