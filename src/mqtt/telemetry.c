@@ -1,6 +1,7 @@
 /* The telemetry payload codec; the format is described in telemetry.h. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +48,36 @@ static const char *const reject_names[TELEMETRY_E_MAX] = {
 	[TELEMETRY_E_NOT_INTEGER] = "not an integer",
 	[TELEMETRY_E_RANGE] = "value out of range",
 	[TELEMETRY_E_NODE_ID] = "invalid node_id",
-	[TELEMETRY_E_STATUS] = "status does not match thresholds",
+	[TELEMETRY_E_FORMAT] = "bad timestamp format",
+	[TELEMETRY_E_NAME] = "invalid field name",
+};
+
+/* What each field accepts, for the publisher who got it wrong. */
+#define A_PAYLOAD "one JSON object of at most 1024 bytes, without NUL bytes"
+#define A_TIMESTAMP "integer ms since 1970 (>= 1e11), seconds since 1970 " \
+	"(< 1e11, fraction allowed) or an RFC 3339 string like " \
+	"\"2026-12-07T12:00:00Z\", within 1970..9999"
+#define A_NODE_ID "a string of 1..64 characters of A-Z a-z 0-9 . _ -"
+#define A_SEQ "an integer 1..999999999999999; boot_id and seq together, " \
+	"or neither"
+#define A_SEQ_REQUIRED "an integer 1..999999999999999; boot_id and seq " \
+	"both (required by this consumer)"
+#define A_DATA "an object of 1..16 fields, each a finite number, names of " \
+	"1..32 characters of A-Z a-z 0-9 _ . -"
+#define A_STATUS "0 (normal), 1 (warning) or 2 (critical)"
+#define A_RESEND "an integer 1..999999999999999"
+
+/* The plausibility ranges of the simulator's fields. */
+static const struct {
+	const char *name, *field, *accepted;
+	double min, max;
+} known_fields[] = {
+	{ "p", "data.p", "a number from 0 to 400 (bar)",
+	    TELEMETRY_P_MIN, TELEMETRY_P_MAX },
+	{ "t", "data.t", "a number from -50 to 300 (degrees C)",
+	    TELEMETRY_T_MIN, TELEMETRY_T_MAX },
+	{ "v", "data.v", "a number from 0 to 100 (mm/s)",
+	    TELEMETRY_V_MIN, TELEMETRY_V_MAX },
 };
 
 const char *telemetry_reject_str(enum telemetry_reject reason)
@@ -57,13 +87,96 @@ const char *telemetry_reject_str(enum telemetry_reject reason)
 	return reject_names[reason];
 }
 
+int telemetry_error_format(const struct telemetry_error *err, char *buf,
+    size_t cap)
+{
+	const char *field = err->field && *err->field ? err->field : "payload";
+	const char *acc = err->accepted ? err->accepted : "";
+
+	return snprintf(buf, cap, "%s: %s%s%.*s%s%s", field,
+	    telemetry_reject_str(err->reason), err->found[0] ? ", found " : "",
+	    TELEMETRY_FOUND_MAX, err->found, *acc ? "; accepted: " : "", acc);
+}
+
 static enum telemetry_reject fail(struct telemetry_error *err,
-    enum telemetry_reject reason, const char *field)
+    enum telemetry_reject reason, const char *field, const char *accepted)
 {
 	if (err) {
 		err->reason = reason;
 		err->field = field;
+		err->found[0] = '\0';
+		err->accepted = accepted;
 	}
+	return reason;
+}
+
+/* Sets err->found to n bytes of s: printable ASCII only, since it ends up
+ * in a terminal and a log; cut with "..." when long. */
+static void set_found(struct telemetry_error *err, const char *s, size_t n)
+{
+	size_t i, keep = n > TELEMETRY_FOUND_MAX ? TELEMETRY_FOUND_MAX - 3 : n;
+
+	if (err == NULL)
+		return;
+	for (i = 0; i < keep; i++) {
+		unsigned char c = (unsigned char)s[i];
+		err->found[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (keep < n) {
+		memcpy(err->found + keep, "...", 3);
+		keep += 3;
+	}
+	err->found[keep] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void found_text(struct telemetry_error *err, const char *fmt, ...)
+{
+	char text[TELEMETRY_FOUND_MAX * 2];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	set_found(err, text, strnlen(text, sizeof(text) - 1));
+}
+
+/* The JSON text of a value, "name":value for a named member when with_name;
+ * an infinite number (cJSON's "1e999") is said in words, since cJSON would
+ * print it as null. */
+static void found_item(struct telemetry_error *err, const cJSON *it,
+    bool with_name)
+{
+	char *s;
+
+	if (err == NULL)
+		return;
+	if (cJSON_IsNumber(it) && !isfinite(it->valuedouble)) {
+		found_text(err, "%s%s%san infinite number", with_name ? "\"" : "",
+		    with_name ? it->string : "", with_name ? "\":" : "");
+		return;
+	}
+	s = cJSON_PrintUnformatted(it);
+	if (s == NULL) {
+		err->found[0] = '\0';
+		return;
+	}
+	if (with_name && it->string != NULL)
+		found_text(err, "\"%.40s\":%.60s", it->string, s);
+	else
+		set_found(err, s, strlen(s));
+	cJSON_free(s);
+}
+
+static enum telemetry_reject fail_item(struct telemetry_error *err,
+    enum telemetry_reject reason, const char *field, const char *accepted,
+    const cJSON *it, bool with_name)
+{
+	fail(err, reason, field, accepted);
+	found_item(err, it, with_name);
 	return reason;
 }
 
@@ -74,30 +187,51 @@ static enum telemetry_reject parse_json(const void *buf, size_t len,
     cJSON **rootp, struct telemetry_error *err)
 {
 	char copy[TELEMETRY_PAYLOAD_MAX + 1];
+	const char *nul, *end = NULL;
 	cJSON *root;
+	size_t at;
 
-	if (len > TELEMETRY_PAYLOAD_MAX)
-		return fail(err, TELEMETRY_E_TOO_BIG, "");
-	if (len > 0 && memchr(buf, '\0', len) != NULL)
-		return fail(err, TELEMETRY_E_JSON, "");
+	if (len > TELEMETRY_PAYLOAD_MAX) {
+		fail(err, TELEMETRY_E_TOO_BIG, "", A_PAYLOAD);
+		found_text(err, "%zu bytes", len);
+		return TELEMETRY_E_TOO_BIG;
+	}
+	if (len > 0 && (nul = memchr(buf, '\0', len)) != NULL) {
+		fail(err, TELEMETRY_E_JSON, "", A_PAYLOAD);
+		found_text(err, "a NUL byte at byte %zu",
+		    (size_t)(nul - (const char *)buf));
+		return TELEMETRY_E_JSON;
+	}
 	if (len > 0)
 		memcpy(copy, buf, len);
 	copy[len] = '\0';
 	/* require_null_terminated: trailing garbage is an error too. */
-	root = cJSON_ParseWithOpts(copy, NULL, 1);
-	if (root == NULL)
-		return fail(err, TELEMETRY_E_JSON, "");
+	root = cJSON_ParseWithOpts(copy, &end, 1);
+	if (root == NULL) {
+		fail(err, TELEMETRY_E_JSON, "", A_PAYLOAD);
+		/* cJSON's error position is approximate: some context
+		 * before it. */
+		at = end != NULL && end >= copy && end <= copy + len ?
+		    (size_t)(end - copy) : 0;
+		found_text(err, "near byte %zu: %.24s", at,
+		    copy + (at > 12 ? at - 12 : 0));
+		return TELEMETRY_E_JSON;
+	}
 	if (!cJSON_IsObject(root)) {
+		fail_item(err, TELEMETRY_E_NOT_OBJECT, "", A_PAYLOAD, root,
+		    false);
 		cJSON_Delete(root);
-		return fail(err, TELEMETRY_E_NOT_OBJECT, "");
+		return TELEMETRY_E_NOT_OBJECT;
 	}
 	*rootp = root;
 	return TELEMETRY_OK;
 }
 
-/* Finds member name of obj, refusing a second copy of it. */
-static enum telemetry_reject member(const cJSON *obj, const char *name,
-    const cJSON **itemp, struct telemetry_error *err, const char *field)
+/* Finds member name of obj, refusing a second copy of it; *itemp is NULL
+ * when there is none. */
+static enum telemetry_reject optional(const cJSON *obj, const char *name,
+    const cJSON **itemp, struct telemetry_error *err, const char *field,
+    const char *accepted)
 {
 	const cJSON *it, *found = NULL;
 
@@ -105,124 +239,471 @@ static enum telemetry_reject member(const cJSON *obj, const char *name,
 		if (it->string == NULL || strcmp(it->string, name) != 0)
 			continue;
 		if (found != NULL)
-			return fail(err, TELEMETRY_E_DUPLICATE, field);
+			return fail(err, TELEMETRY_E_DUPLICATE, field, accepted);
 		found = it;
 	}
-	if (found == NULL)
-		return fail(err, TELEMETRY_E_MISSING, field);
 	*itemp = found;
 	return TELEMETRY_OK;
 }
 
-/* An integer member in [min, TELEMETRY_INT_MAX]. */
-static enum telemetry_reject get_uint(const cJSON *obj, const char *name,
-    double min, uint64_t *out, struct telemetry_error *err,
-    const char *field)
+/* The same for a member that must be there. */
+static enum telemetry_reject member(const cJSON *obj, const char *name,
+    const cJSON **itemp, struct telemetry_error *err, const char *field,
+    const char *accepted)
 {
-	const cJSON *it;
 	enum telemetry_reject r;
+
+	r = optional(obj, name, itemp, err, field, accepted);
+	if (r == TELEMETRY_OK && *itemp == NULL)
+		return fail(err, TELEMETRY_E_MISSING, field, accepted);
+	return r;
+}
+
+/* An integer in [min, TELEMETRY_INT_MAX]. */
+static enum telemetry_reject uint_item(const cJSON *it, double min,
+    uint64_t *out, struct telemetry_error *err, const char *field,
+    const char *accepted)
+{
 	double d;
 
-	if ((r = member(obj, name, &it, err, field)) != TELEMETRY_OK)
-		return r;
 	if (!cJSON_IsNumber(it))
-		return fail(err, TELEMETRY_E_TYPE, field);
+		return fail_item(err, TELEMETRY_E_TYPE, field, accepted, it,
+		    false);
 	d = it->valuedouble;
 	if (!isfinite(d) || floor(d) != d)
-		return fail(err, TELEMETRY_E_NOT_INTEGER, field);
+		return fail_item(err, TELEMETRY_E_NOT_INTEGER, field, accepted,
+		    it, false);
 	if (d < min || d > INT_LIMIT)
-		return fail(err, TELEMETRY_E_RANGE, field);
+		return fail_item(err, TELEMETRY_E_RANGE, field, accepted, it,
+		    false);
 	*out = (uint64_t)d;
 	return TELEMETRY_OK;
 }
 
-static enum telemetry_reject get_real(const cJSON *obj, const char *name,
-    double min, double max, double *out, struct telemetry_error *err,
-    const char *field)
+static enum telemetry_reject get_uint(const cJSON *obj, const char *name,
+    double min, uint64_t *out, struct telemetry_error *err,
+    const char *field, const char *accepted)
 {
 	const cJSON *it;
 	enum telemetry_reject r;
-	double d;
 
-	if ((r = member(obj, name, &it, err, field)) != TELEMETRY_OK)
+	if ((r = member(obj, name, &it, err, field, accepted)) != TELEMETRY_OK)
 		return r;
+	return uint_item(it, min, out, err, field, accepted);
+}
+
+/* ------------------------------------------------------------ time */
+
+static bool leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+
+	return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d of the Gregorian calendar, y >= 1, the
+ * date valid.  Leap days of the years before y, counted from year 1. */
+static int64_t epoch_days(int y, int m, int d)
+{
+	static const int before[12] = {
+		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334,
+	};
+	int64_t p = y - 1, leaps = p / 4 - p / 100 + p / 400;
+	int64_t leaps1970 = 1969 / 4 - 1969 / 100 + 1969 / 400;
+
+	return 365 * (int64_t)(y - 1970) + (leaps - leaps1970) +
+	    before[m - 1] + (m > 2 && leap_year(y)) + d - 1;
+}
+
+/* n decimal digits at s, exactly. */
+static bool digits(const char *s, size_t n, int *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+/* "Z", "z", "+hh:mm", "+hhmm", "+hh" or with '-', exactly n bytes. */
+static int zone(const char *s, size_t n, int *minutes)
+{
+	int h, m = 0, sign;
+
+	if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
+		*minutes = 0;
+		return 0;
+	}
+	if (n < 3 || (s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &h))
+		return -EINVAL;
+	sign = s[0] == '-' ? -1 : 1;
+	if (n == 6 && s[3] == ':' && digits(s + 4, 2, &m))
+		;
+	else if (n == 5 && digits(s + 3, 2, &m))
+		;
+	else if (n != 3)
+		return -EINVAL;
+	if (h > 23 || m > 59)
+		return -EINVAL;
+	*minutes = sign * (h * 60 + m);
+	return 0;
+}
+
+int telemetry_offset_parse(const char *s, int *minutes)
+{
+	return zone(s, strlen(s), minutes);
+}
+
+int telemetry_time_parse(const char *s, size_t len, int zoneless_offset_min,
+    int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, off = zoneless_offset_min;
+	int64_t frac_ns = 0, scale = 100000000, total;
+	size_t i = 19;
+
+	if (off < -TELEMETRY_OFFSET_MAX_MIN || off > TELEMETRY_OFFSET_MAX_MIN)
+		return -EINVAL;
+	if (len < 19 || len > TELEMETRY_TIME_STRING_MAX)
+		return -EINVAL;
+	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
+		return -EINVAL;
+	if (i < len && s[i] == '.') {
+		/* 1..9 digits, as nanoseconds. */
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (scale == 0)
+				return -EINVAL;
+			frac_ns += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (scale == 100000000)
+			return -EINVAL;
+	}
+	if (i < len && zone(s + i, len - i, &off) < 0)
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return -ERANGE;
+	/* A year before 1969 cannot reach 1970 by any offset. */
+	if (y < 1969)
+		return -ERANGE;
+	total = epoch_days(y, mo, d) * 86400000 + h * INT64_C(3600000) +
+	    mi * INT64_C(60000) + sec * INT64_C(1000) +
+	    (frac_ns + 500000) / 1000000 - off * INT64_C(60000);
+	if (total < 0 || total > TELEMETRY_TIME_MS_MAX)
+		return -ERANGE;
+	*ms = total;
+	return 0;
+}
+
+int telemetry_time_format(int64_t ms,
+    char buf[static TELEMETRY_TIME_FORMAT_LEN])
+{
+	int64_t days, rem;
+	int y, m = 1, d;
+
+	buf[0] = '\0';
+	if (ms < 0 || ms > TELEMETRY_TIME_MS_MAX)
+		return -ERANGE;
+	days = ms / 86400000;
+	rem = ms % 86400000;
+	/* No year has 366 days more than once: a lower bound. */
+	y = 1970 + (int)(days / 366);
+	while (epoch_days(y + 1, 1, 1) <= days)
+		y++;
+	while (m < 12 && epoch_days(y, m + 1, 1) <= days)
+		m++;
+	d = (int)(days - epoch_days(y, m, 1)) + 1;
+	snprintf(buf, TELEMETRY_TIME_FORMAT_LEN,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y % 10000, m % 100, d % 100,
+	    (int)(rem / 3600000), (int)(rem / 60000 % 60),
+	    (int)(rem / 1000 % 60), (int)(rem % 1000));
+	return 0;
+}
+
+static enum telemetry_reject parse_timestamp(const cJSON *root,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct telemetry_error *err)
+{
+	const char *const field = "timestamp";
+	const cJSON *it;
+	enum telemetry_reject r;
+	double d;
+	int ret;
+
+	if ((r = member(root, field, &it, err, field, A_TIMESTAMP)) !=
+	    TELEMETRY_OK)
+		return r;
+	if (cJSON_IsString(it)) {
+		ret = telemetry_time_parse(it->valuestring,
+		    strnlen(it->valuestring, TELEMETRY_TIME_STRING_MAX + 1),
+		    opts->zoneless_offset_min, &out->timestamp_ms);
+		if (ret < 0)
+			return fail_item(err, ret == -ERANGE ? TELEMETRY_E_RANGE :
+			    TELEMETRY_E_FORMAT, field, A_TIMESTAMP, it, false);
+		out->timestamp_form = TELEMETRY_TIME_STRING;
+		return TELEMETRY_OK;
+	}
 	if (!cJSON_IsNumber(it))
-		return fail(err, TELEMETRY_E_TYPE, field);
+		return fail_item(err, TELEMETRY_E_TYPE, field, A_TIMESTAMP, it,
+		    false);
 	d = it->valuedouble;
-	if (!isfinite(d) || d < min || d > max)
-		return fail(err, TELEMETRY_E_RANGE, field);
-	*out = d;
+	if (d < 0)
+		return fail_item(err, TELEMETRY_E_RANGE, field, A_TIMESTAMP, it,
+		    false);
+	if (d < TELEMETRY_SECONDS_BELOW) {
+		out->timestamp_ms = llround(d * 1000.0);
+		out->timestamp_form = TELEMETRY_TIME_SECONDS;
+		return TELEMETRY_OK;
+	}
+	if (!isfinite(d) || floor(d) != d)
+		return fail_item(err, TELEMETRY_E_NOT_INTEGER, field,
+		    A_TIMESTAMP, it, false);
+	if (d > (double)TELEMETRY_TIME_MS_MAX)
+		return fail_item(err, TELEMETRY_E_RANGE, field, A_TIMESTAMP, it,
+		    false);
+	out->timestamp_ms = (int64_t)d;
+	out->timestamp_form = TELEMETRY_TIME_MS;
+	return TELEMETRY_OK;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static bool field_name_valid(const char *name)
+{
+	size_t n;
+
+	for (n = 0; name[n] != '\0'; n++) {
+		char c = name[n];
+		if (n >= TELEMETRY_FIELD_NAME_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+/* One member of data, stored at out->fields[out->nfields]. */
+static enum telemetry_reject data_field(const cJSON *it,
+    struct telemetry_reading *out, struct telemetry_error *err)
+{
+	const char *field = "data", *accepted = A_DATA;
+	double d, *known = NULL;
+	size_t i, k;
+
+	if (out->nfields == TELEMETRY_FIELDS_MAX) {
+		fail(err, TELEMETRY_E_RANGE, field, accepted);
+		found_text(err, "more than %d fields", TELEMETRY_FIELDS_MAX);
+		return TELEMETRY_E_RANGE;
+	}
+	if (it->string == NULL || !field_name_valid(it->string)) {
+		fail(err, TELEMETRY_E_NAME, field, accepted);
+		found_text(err, "\"%.60s\"", it->string ? it->string : "");
+		return TELEMETRY_E_NAME;
+	}
+	for (k = 0; k < sizeof(known_fields) / sizeof(known_fields[0]); k++)
+		if (strcmp(it->string, known_fields[k].name) == 0)
+			break;
+	if (k < sizeof(known_fields) / sizeof(known_fields[0])) {
+		field = known_fields[k].field;
+		accepted = known_fields[k].accepted;
+		known = k == 0 ? &out->p : k == 1 ? &out->t : &out->v;
+	}
+	for (i = 0; i < out->nfields; i++)
+		if (strcmp(out->fields[i].name, it->string) == 0)
+			return fail_item(err, TELEMETRY_E_DUPLICATE, field,
+			    accepted, it, true);
+	if (!cJSON_IsNumber(it))
+		return fail_item(err, TELEMETRY_E_TYPE, field, accepted, it,
+		    true);
+	d = it->valuedouble;
+	if (!isfinite(d) || (known != NULL && (d < known_fields[k].min ||
+	    d > known_fields[k].max)))
+		return fail_item(err, TELEMETRY_E_RANGE, field, accepted, it,
+		    true);
+	if (known != NULL)
+		*known = d;
+	snprintf(out->fields[out->nfields].name,
+	    sizeof(out->fields[0].name), "%s", it->string);
+	out->fields[out->nfields++].value = d;
 	return TELEMETRY_OK;
 }
 
 static enum telemetry_reject parse_data(const cJSON *root,
     struct telemetry_reading *out, struct telemetry_error *err)
 {
-	const cJSON *data;
+	const cJSON *data, *it;
 	enum telemetry_reject r;
 
-	if ((r = member(root, "data", &data, err, "data")) != TELEMETRY_OK)
+	if ((r = member(root, "data", &data, err, "data", A_DATA)) !=
+	    TELEMETRY_OK)
 		return r;
 	if (!cJSON_IsObject(data))
-		return fail(err, TELEMETRY_E_TYPE, "data");
-	if ((r = get_real(data, "p", TELEMETRY_P_MIN, TELEMETRY_P_MAX, &out->p,
-	    err, "data.p")) != TELEMETRY_OK)
+		return fail_item(err, TELEMETRY_E_TYPE, "data", A_DATA, data,
+		    false);
+	out->p = out->t = out->v = NAN;
+	out->nfields = 0;
+	cJSON_ArrayForEach(it, data)
+		if ((r = data_field(it, out, err)) != TELEMETRY_OK)
+			return r;
+	if (out->nfields == 0)
+		return fail_item(err, TELEMETRY_E_RANGE, "data", A_DATA, data,
+		    false);
+	return TELEMETRY_OK;
+}
+
+/* boot_id and seq: both or neither. */
+static enum telemetry_reject parse_seq(const cJSON *root, bool required,
+    struct telemetry_reading *out, struct telemetry_error *err)
+{
+	const cJSON *boot, *seq;
+	enum telemetry_reject r;
+
+	if ((r = optional(root, "boot_id", &boot, err, "boot_id", A_SEQ)) !=
+	    TELEMETRY_OK ||
+	    (r = optional(root, "seq", &seq, err, "seq", A_SEQ)) !=
+	    TELEMETRY_OK)
 		return r;
-	if ((r = get_real(data, "t", TELEMETRY_T_MIN, TELEMETRY_T_MAX, &out->t,
-	    err, "data.t")) != TELEMETRY_OK)
+	out->boot_id = out->seq = 0;
+	out->has_seq = boot != NULL && seq != NULL;
+	if (boot == NULL && seq == NULL && required) {
+		fail(err, TELEMETRY_E_MISSING, "boot_id", A_SEQ_REQUIRED);
+		found_text(err, "neither boot_id nor seq");
+		return TELEMETRY_E_MISSING;
+	}
+	if (boot == NULL && seq == NULL)
+		return TELEMETRY_OK;
+	if (seq == NULL) {
+		fail(err, TELEMETRY_E_MISSING, "seq", A_SEQ);
+		found_text(err, "boot_id without seq");
+		return TELEMETRY_E_MISSING;
+	}
+	if (boot == NULL) {
+		fail(err, TELEMETRY_E_MISSING, "boot_id", A_SEQ);
+		found_text(err, "seq without boot_id");
+		return TELEMETRY_E_MISSING;
+	}
+	if ((r = uint_item(boot, 1, &out->boot_id, err, "boot_id", A_SEQ)) !=
+	    TELEMETRY_OK)
 		return r;
-	return get_real(data, "v", TELEMETRY_V_MIN, TELEMETRY_V_MAX, &out->v,
-	    err, "data.v");
+	return uint_item(seq, 1, &out->seq, err, "seq", A_SEQ);
 }
 
 static enum telemetry_reject parse_reading(const cJSON *root,
-    struct telemetry_reading *out, struct telemetry_error *err)
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct telemetry_error *err)
 {
 	const cJSON *it;
 	enum telemetry_reject r;
 	uint64_t u;
 
-	if ((r = get_uint(root, "timestamp", 0, &u, err, "timestamp")) !=
-	    TELEMETRY_OK)
+	if ((r = parse_timestamp(root, opts, out, err)) != TELEMETRY_OK)
 		return r;
-	out->timestamp_ms = (int64_t)u;
-	if ((r = member(root, "node_id", &it, err, "node_id")) != TELEMETRY_OK)
+	if ((r = member(root, "node_id", &it, err, "node_id", A_NODE_ID)) !=
+	    TELEMETRY_OK)
 		return r;
 	if (!cJSON_IsString(it))
-		return fail(err, TELEMETRY_E_TYPE, "node_id");
+		return fail_item(err, TELEMETRY_E_TYPE, "node_id", A_NODE_ID,
+		    it, false);
 	if (!telemetry_node_id_valid(it->valuestring))
-		return fail(err, TELEMETRY_E_NODE_ID, "node_id");
+		return fail_item(err, TELEMETRY_E_NODE_ID, "node_id", A_NODE_ID,
+		    it, false);
 	snprintf(out->node_id, sizeof(out->node_id), "%s", it->valuestring);
-	if ((r = get_uint(root, "boot_id", 1, &out->boot_id, err, "boot_id")) !=
-	    TELEMETRY_OK)
-		return r;
-	if ((r = get_uint(root, "seq", 1, &out->seq, err, "seq")) !=
+	if ((r = parse_seq(root, opts->require_seq, out, err)) !=
 	    TELEMETRY_OK)
 		return r;
 	if ((r = parse_data(root, out, err)) != TELEMETRY_OK)
 		return r;
-	if ((r = get_uint(root, "status", 0, &u, err, "status")) !=
+	/* The device's own verdict: its thresholds are not ours to check. */
+	if ((r = get_uint(root, "status", 0, &u, err, "status", A_STATUS)) !=
 	    TELEMETRY_OK)
 		return r;
 	if (u > TELEMETRY_CRITICAL)
-		return fail(err, TELEMETRY_E_RANGE, "status");
+		return fail_item(err, TELEMETRY_E_RANGE, "status", A_STATUS,
+		    cJSON_GetObjectItemCaseSensitive(root, "status"), false);
 	out->status = (int)u;
-	if (out->status != (int)telemetry_status(out->p, out->t, out->v))
-		return fail(err, TELEMETRY_E_STATUS, "status");
-	return fail(err, TELEMETRY_OK, "");
+	return fail(err, TELEMETRY_OK, "", "");
 }
 
-enum telemetry_reject telemetry_parse(const void *buf, size_t len,
-    struct telemetry_reading *out, struct telemetry_error *err)
+enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct telemetry_error *err)
 {
+	static const struct telemetry_parse_opts defaults;
 	cJSON *root = NULL;
 	enum telemetry_reject r;
 
 	if ((r = parse_json(buf, len, &root, err)) != TELEMETRY_OK)
 		return r;
-	r = parse_reading(root, out, err);
+	r = parse_reading(root, opts ? opts : &defaults, out, err);
 	cJSON_Delete(root);
 	return r;
+}
+
+enum telemetry_reject telemetry_parse(const void *buf, size_t len,
+    struct telemetry_reading *out, struct telemetry_error *err)
+{
+	static const struct telemetry_parse_opts strict = {
+		.require_seq = true,
+	};
+
+	return telemetry_parse_with(buf, len, &strict, out, err);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+uint64_t telemetry_content_digest(const struct telemetry_reading *r)
+{
+	const struct telemetry_field *order[TELEMETRY_FIELDS_MAX], *f;
+	uint64_t h = UINT64_C(0xcbf29ce484222325), bits;
+	size_t i, j, n = r->nfields < TELEMETRY_FIELDS_MAX ? r->nfields :
+	    TELEMETRY_FIELDS_MAX;
+	unsigned char status = (unsigned char)r->status;
+	double v;
+
+	/* Sorted by name (insertion sort: 16 at most). */
+	for (i = 0; i < n; i++) {
+		f = &r->fields[i];
+		for (j = i; j > 0 && strcmp(order[j - 1]->name, f->name) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = f;
+	}
+	for (i = 0; i < n; i++) {
+		/* Names end with their NUL, so "ab",1 and "a","b"... differ;
+		 * -0 and 0 are one value. */
+		h = fnv(h, order[i]->name, strlen(order[i]->name) + 1);
+		v = order[i]->value == 0 ? 0.0 : order[i]->value;
+		memcpy(&bits, &v, sizeof(bits));
+		h = fnv(h, &bits, sizeof(bits));
+	}
+	return fnv(h, &status, 1);
 }
 
 /* Prints root unformatted into buf.  Returns the length or -errno. */
@@ -245,7 +726,9 @@ static int print_into(cJSON *root, char *buf, size_t cap)
 
 static bool reading_valid(const struct telemetry_reading *r)
 {
-	return r->timestamp_ms >= 0 && (double)r->timestamp_ms <= INT_LIMIT &&
+	/* An integer below 1e11 would read back as seconds. */
+	return (double)r->timestamp_ms >= TELEMETRY_SECONDS_BELOW &&
+	    r->timestamp_ms <= TELEMETRY_TIME_MS_MAX &&
 	    telemetry_node_id_valid(r->node_id) &&
 	    r->boot_id >= 1 && (double)r->boot_id <= INT_LIMIT &&
 	    r->seq >= 1 && (double)r->seq <= INT_LIMIT &&
@@ -281,8 +764,10 @@ int telemetry_build(const struct telemetry_reading *r, char *buf, size_t cap)
 	/* The printed numbers are rounded to 15 digits: a value a hair below
 	 * a threshold may print as the threshold itself.  Never emit what
 	 * the historian would reject. */
-	if (ret >= 0 && telemetry_parse(buf, (size_t)ret, &back, NULL) !=
-	    TELEMETRY_OK)
+	if (ret >= 0 && (telemetry_parse(buf, (size_t)ret, &back, NULL) !=
+	    TELEMETRY_OK || !back.has_seq || isnan(back.p) ||
+	    isnan(back.t) || isnan(back.v) ||
+	    back.status != (int)telemetry_status(back.p, back.t, back.v)))
 		ret = -EINVAL;
 out:
 	cJSON_Delete(root);
@@ -318,22 +803,25 @@ static enum telemetry_reject parse_resend(const cJSON *root,
 	const cJSON *rs;
 	enum telemetry_reject r;
 
-	if ((r = member(root, "resend", &rs, err, "resend")) != TELEMETRY_OK)
+	if ((r = member(root, "resend", &rs, err, "resend",
+	    "an object {boot_id, from, to}")) != TELEMETRY_OK)
 		return r;
 	if (!cJSON_IsObject(rs))
-		return fail(err, TELEMETRY_E_TYPE, "resend");
+		return fail_item(err, TELEMETRY_E_TYPE, "resend",
+		    "an object {boot_id, from, to}", rs, false);
 	if ((r = get_uint(rs, "boot_id", 1, &out->boot_id, err,
-	    "resend.boot_id")) != TELEMETRY_OK)
+	    "resend.boot_id", A_RESEND)) != TELEMETRY_OK)
 		return r;
-	if ((r = get_uint(rs, "from", 1, &out->from, err, "resend.from")) !=
-	    TELEMETRY_OK)
+	if ((r = get_uint(rs, "from", 1, &out->from, err, "resend.from",
+	    A_RESEND)) != TELEMETRY_OK)
 		return r;
-	if ((r = get_uint(rs, "to", 1, &out->to, err, "resend.to")) !=
-	    TELEMETRY_OK)
+	if ((r = get_uint(rs, "to", 1, &out->to, err, "resend.to",
+	    A_RESEND)) != TELEMETRY_OK)
 		return r;
 	if (out->from > out->to)
-		return fail(err, TELEMETRY_E_RANGE, "resend.to");
-	return fail(err, TELEMETRY_OK, "");
+		return fail(err, TELEMETRY_E_RANGE, "resend.to",
+		    "an integer >= from");
+	return fail(err, TELEMETRY_OK, "", "");
 }
 
 enum telemetry_reject telemetry_resend_parse(const void *buf, size_t len,
