@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "device.h"
+#include "fakeops.h"
 #include "tun/uapi_protocol.h"
 
 /* RFC 7748 section 6.1. */
@@ -32,47 +33,12 @@
 
 /* ---------------------------------------------------------------- fakes */
 
+/* The UAPI's OS hooks; the device's are fakeops.h's. */
 struct fake {
-	uint64_t now;
-	uint32_t rng;
-	unsigned sends;
 	uint16_t port;
 	uint16_t taken_port;	/* set_listen_port fails on this one */
 	uint32_t fwmark;
 };
-
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-	return 1700000000ull * 1000000000ull + ((struct fake *)ctx)->now;
-}
-
-static void fake_random(void *ctx, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		f->rng = f->rng * 1103515245u + 12345u;
-		p[i] = (uint8_t)(f->rng >> 16);
-	}
-}
-
-static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
-    size_t len)
-{
-	((struct fake *)ctx)->sends++;
-	return 0;
-}
-
-static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
-{
-}
 
 static uint16_t fake_get_port(void *ctx)
 {
@@ -107,17 +73,14 @@ static unsigned fake_ifindex(void *ctx, const char *name)
 
 struct fixture {
 	struct fake fake;
+	struct fake_ops dev_fake;
 	struct wg_device *dev;
 	struct wg_uapi_session s;
 };
 
 static void setup(struct fixture *fx)
 {
-	struct wg_device_ops ops = {
-		.ctx = &fx->fake, .now = fake_now, .wall = fake_wall,
-		.random = fake_random, .send_udp = fake_send,
-		.write_tun = fake_write_tun,
-	};
+	struct wg_device_ops ops;
 	struct wg_uapi_ops uops = {
 		.ctx = &fx->fake, .get_listen_port = fake_get_port,
 		.set_listen_port = fake_set_port,
@@ -126,8 +89,9 @@ static void setup(struct fixture *fx)
 	};
 
 	memset(fx, 0, sizeof(*fx));
-	fx->fake.now = 1000000000;
-	fx->fake.rng = 1;
+	fx->dev_fake.now = 1000000000;
+	fx->dev_fake.rng = 1;
+	ops = fake_ops_make(&fx->dev_fake);
 	fx->fake.port = 51820;
 	fx->fake.taken_port = 4444;
 	fx->dev = wg_device_new(&ops);
@@ -466,7 +430,7 @@ static void test_keepalive_sends(void)
 	EXPECT(&fx, "set=1\nprivate_key=" ALICE_PRIV "\npublic_key=" BOB_PUB
 	    "\nendpoint=192.0.2.1:51820\npersistent_keepalive_interval=25\n\n",
 	    "errno=0\n\n");
-	CHECK(fx.fake.sends >= 1);
+	CHECK(fx.dev_fake.sends >= 1);
 	teardown(&fx);
 }
 
