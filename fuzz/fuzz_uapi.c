@@ -20,44 +20,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The UAPI's OS hooks; the device's are tests/fakeops.h's. */
-struct fake {
-	uint16_t port;
-	uint32_t fwmark;
-};
-
-static uint16_t fake_get_port(void *ctx)
-{
-	return ((struct fake *)ctx)->port;
-}
-
-static int fake_set_port(void *ctx, uint16_t port)
-{
-	struct fake *f = ctx;
-
-	/* One port "in use", to reach the error path. */
-	if (port == 4444)
-		return -EADDRINUSE;
-	f->port = port ? port : 40000;
-	return 0;
-}
-
-static uint32_t fake_get_fwmark(void *ctx)
-{
-	return ((struct fake *)ctx)->fwmark;
-}
-
-static int fake_set_fwmark(void *ctx, uint32_t mark)
-{
-	((struct fake *)ctx)->fwmark = mark;
-	return 0;
-}
-
-static unsigned fake_ifindex(void *ctx, const char *name)
-{
-	return strcmp(name, "eth0") == 0 ? 2 : 0;
-}
-
 static void invariant(bool holds)
 {
 	if (!holds)
@@ -90,15 +52,11 @@ static void check_errnos(const uint8_t *out, size_t len)
 static uint8_t *run(const uint8_t *data, size_t size, bool pieces,
     size_t *outlen)
 {
-	struct fake f = { .port = 51820 };
+	/* One port "in use", to reach the error path. */
+	struct fake_uapi f = { .port = 51820, .taken_port = 4444 };
 	struct fake_ops dev_fake = { .now = 5000000000ull, .rng = 1 };
 	struct wg_device_ops ops = fake_ops_make(&dev_fake);
-	struct wg_uapi_ops uops = {
-		.ctx = &f, .get_listen_port = fake_get_port,
-		.set_listen_port = fake_set_port,
-		.get_fwmark = fake_get_fwmark, .set_fwmark = fake_set_fwmark,
-		.ifindex = fake_ifindex,
-	};
+	struct wg_uapi_ops uops = fake_uapi_make(&f);
 	struct wg_uapi_session *s = malloc(sizeof(*s));
 	struct wg_device *dev = wg_device_new(&ops);
 	uint8_t *all = NULL;

@@ -1,5 +1,8 @@
-/* Device ops without an OS for tests, fuzzers and the benchmark; see
- * fakeops.h. */
+/* Device and UAPI ops without an OS for tests, fuzzers and the
+ * benchmark; see fakeops.h. */
+#include <errno.h>
+#include <string.h>
+
 #include "fakeops.h"
 
 static uint64_t fake_now(void *ctx)
@@ -85,6 +88,57 @@ struct wg_device_ops fake_ops_make(struct fake_ops *f)
 		.random = fake_ops_random, .send_udp = fake_send,
 		.send_udp_batch = fake_send_batch, .write_tun = fake_write_tun,
 		.log = fake_log,
+	};
+
+	return ops;
+}
+
+/* ---------------------------------------------------------------- UAPI */
+
+static uint16_t uapi_get_port(void *ctx)
+{
+	const struct fake_uapi *f = ctx;
+
+	return f->port;
+}
+
+static int uapi_set_port(void *ctx, uint16_t port)
+{
+	struct fake_uapi *f = ctx;
+
+	if (port != 0 && port == f->taken_port)
+		return -EADDRINUSE;
+	f->port = port ? port : 40000;
+	return 0;
+}
+
+static uint32_t uapi_get_fwmark(void *ctx)
+{
+	const struct fake_uapi *f = ctx;
+
+	return f->fwmark;
+}
+
+static int uapi_set_fwmark(void *ctx, uint32_t mark)
+{
+	struct fake_uapi *f = ctx;
+
+	f->fwmark = mark;
+	return 0;
+}
+
+static unsigned uapi_ifindex(void *ctx, const char *name)
+{
+	return strcmp(name, "eth0") == 0 ? 2 : 0;
+}
+
+struct wg_uapi_ops fake_uapi_make(struct fake_uapi *f)
+{
+	struct wg_uapi_ops ops = {
+		.ctx = f, .get_listen_port = uapi_get_port,
+		.set_listen_port = uapi_set_port,
+		.get_fwmark = uapi_get_fwmark, .set_fwmark = uapi_set_fwmark,
+		.ifindex = uapi_ifindex,
 	};
 
 	return ops;

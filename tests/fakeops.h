@@ -1,6 +1,7 @@
 /* Device ops for the tests, fuzzers and benchmark that run the protocol
  * core (device.h) without an OS: a clock the caller moves, a seeded
- * PRNG, and no sockets or TUN.  What the core sends and writes is counted
+ * PRNG, and no sockets or TUN; and the UAPI's OS hooks (uapi_protocol.h)
+ * the same way.  What the core sends and writes is counted
  * and, when the caller sets a hook, handed to it; a batch
  * (ops->send_udp_batch) reaches on_send one datagram at a time, in order.
  *
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "tun/uapi_protocol.h"
 
 /* ops->wall is this plus ops->now: 2023-11-14 plus the fake time. */
 #define FAKE_OPS_WALL_BASE_NS (1700000000ULL * 1000000000ULL)
@@ -49,5 +51,15 @@ void fake_ops_random(void *ctx, void *buf, size_t len);
 int fake_ops_unbatch(int (*send)(void *ctx, struct wg_endpoint *ep,
     const uint8_t *buf, size_t len), void *ctx, struct wg_endpoint *ep,
     const uint8_t *buf, const size_t *lens, unsigned n);
+
+/* The UAPI's OS hooks: a listen port and fwmark kept in memory. */
+struct fake_uapi {
+	uint16_t port;		/* set_listen_port(0) makes it 40000 */
+	uint16_t taken_port;	/* set_listen_port fails on it (EADDRINUSE) */
+	uint32_t fwmark;
+};
+
+/* The UAPI ops over f (their ctx is f); interface "eth0" has index 2. */
+struct wg_uapi_ops fake_uapi_make(struct fake_uapi *f);
 
 #endif

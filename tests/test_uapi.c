@@ -31,48 +31,10 @@
 #define PSK "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define ZERO_KEY "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* ---------------------------------------------------------------- fakes */
-
-/* The UAPI's OS hooks; the device's are fakeops.h's. */
-struct fake {
-	uint16_t port;
-	uint16_t taken_port;	/* set_listen_port fails on this one */
-	uint32_t fwmark;
-};
-
-static uint16_t fake_get_port(void *ctx)
-{
-	return ((struct fake *)ctx)->port;
-}
-
-static int fake_set_port(void *ctx, uint16_t port)
-{
-	struct fake *f = ctx;
-
-	if (port != 0 && port == f->taken_port)
-		return -EADDRINUSE;
-	f->port = port ? port : 40000;
-	return 0;
-}
-
-static uint32_t fake_get_fwmark(void *ctx)
-{
-	return ((struct fake *)ctx)->fwmark;
-}
-
-static int fake_set_fwmark(void *ctx, uint32_t mark)
-{
-	((struct fake *)ctx)->fwmark = mark;
-	return 0;
-}
-
-static unsigned fake_ifindex(void *ctx, const char *name)
-{
-	return strcmp(name, "eth0") == 0 ? 2 : 0;
-}
+/* ---------------------------------------------------------------- fixture */
 
 struct fixture {
-	struct fake fake;
+	struct fake_uapi fake;
 	struct fake_ops dev_fake;
 	struct wg_device *dev;
 	struct wg_uapi_session s;
@@ -81,12 +43,7 @@ struct fixture {
 static void setup(struct fixture *fx)
 {
 	struct wg_device_ops ops;
-	struct wg_uapi_ops uops = {
-		.ctx = &fx->fake, .get_listen_port = fake_get_port,
-		.set_listen_port = fake_set_port,
-		.get_fwmark = fake_get_fwmark, .set_fwmark = fake_set_fwmark,
-		.ifindex = fake_ifindex,
-	};
+	struct wg_uapi_ops uops = fake_uapi_make(&fx->fake);
 
 	memset(fx, 0, sizeof(*fx));
 	fx->dev_fake.now = 1000000000;
