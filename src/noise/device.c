@@ -155,7 +155,11 @@ void wg_device_free(struct wg_device *dev)
 		wg_wipe(dev->scratch, dev->scratch_len);
 		free(dev->scratch);
 	}
-	free(dev->batch.buf);
+	if (dev->batch.buf != NULL) {
+		/* A failed seal leaves its plaintext behind, as in scratch. */
+		wg_wipe(dev->batch.buf, WG_BATCH_MAX_BYTES);
+		free(dev->batch.buf);
+	}
 	wg_wipe(&dev->identity, sizeof(dev->identity));
 	free(dev);
 }

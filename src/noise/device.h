@@ -78,7 +78,8 @@ struct wg_device_ops {
 	 * wg_device_batch_begin() and wg_device_batch_end(); the buffers are
 	 * valid during the call only.  Returns 0 when every datagram was
 	 * sent, else a negative errno (the core then counts the whole batch
-	 * as dropped).  ep as for send_udp. */
+	 * as dropped).  ep as for send_udp.  May be NULL for an adapter
+	 * that never opens a batch. */
 	int (*send_udp_batch)(void *ctx, struct wg_endpoint *ep,
 	    const uint8_t *buf, const size_t *lens, unsigned n);
 	/* Delivers one decrypted IP packet to the TUN device. */
