@@ -4,6 +4,9 @@
  * (gso.h), and the write side that merges decrypted TCP segments into one
  * TUN write (gro.h) while a batch is open.
  *
+ * tun.h is this module's device half (the system calls, no loop); the
+ * daemon sees only this header.
+ *
  * Life: init() opens the device; start() begins watching it on a loop;
  * stop() stops the watchers; uninit() closes everything.  What it reads
  * and learns goes to the owner through struct wg_tun_io_events. */

@@ -3,6 +3,9 @@
  * buffers and loop (recvmmsg, UDP GRO super-datagrams cut back into
  * datagrams), and the batch sender (txbatch.h, UDP GSO).
  *
+ * udp.h and txbatch.h are this module's socket half (the system calls,
+ * no loop); the daemon sees only this header.
+ *
  * Life: init() opens the sockets; start() begins watching them on a
  * loop; stop() stops the watchers; uninit() closes and frees everything.
  * A port change (set_port) moves the watchers to the new sockets. */
