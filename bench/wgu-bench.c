@@ -25,6 +25,7 @@
 #include "crypto/primitives.h"
 #include "crypto/tai64n.h"
 #include "device.h"
+#include "fakeops.h"
 #include "messages.h"
 #include "noise.h"
 
@@ -48,7 +49,6 @@ enum {
  * the core requires (WG_INITIATIONS_PER_SECOND). */
 #define CLOCK_STEP_NS 1000000ULL
 #define START_NS (1000ULL * 1000000000ULL)
-#define WALL_BASE_NS (1700000000ULL * 1000000000ULL)
 
 _Static_assert(INITIATORS * CLOCK_STEP_NS > 1000000000ULL /
     WG_INITIATIONS_PER_SECOND, "initiations from one peer come too fast");
@@ -189,27 +189,14 @@ struct initiator {
 	struct wg_endpoint addr;
 };
 
-/* The responder's world: a controlled clock, and what it sent. */
+/* The responder's world: a controlled clock (fakeops.h), and what it
+ * sent. */
 struct responder {
+	struct fake_ops fake;
 	struct wg_device *dev;
-	uint64_t now;
-	uint64_t responses, others, tun_writes;
+	uint64_t responses, others;
 	uint32_t last_receiver_index;	/* of the latest response */
 };
-
-static uint64_t op_now(void *ctx)
-{
-	struct responder *r = ctx;
-
-	return r->now;
-}
-
-static uint64_t op_wall(void *ctx)
-{
-	struct responder *r = ctx;
-
-	return WALL_BASE_NS + r->now;
-}
 
 static void op_random(void *ctx, void *buf, size_t len)
 {
@@ -217,8 +204,8 @@ static void op_random(void *ctx, void *buf, size_t len)
 	wg_random_bytes(buf, len);
 }
 
-static int op_send_udp(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
-    size_t len)
+static int count_response(void *ctx, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len)
 {
 	struct responder *r = ctx;
 	struct wg_msg_response msg;
@@ -235,19 +222,8 @@ static int op_send_udp(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
 	return 0;
 }
 
-static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
-{
-	struct responder *r = ctx;
-
-	r->tun_writes++;
-}
-
-static void op_log(void *ctx, enum wg_log_level level, const char *line)
-{
-}
-
 /* 10.77.<k/256>.<k%256>:40000+k, an address only ever seen by the fake
- * send_udp above: nothing reaches a network. */
+ * send_udp: nothing reaches a network. */
 static struct wg_endpoint initiator_addr(unsigned k)
 {
 	struct wg_endpoint ep;
@@ -261,16 +237,16 @@ static struct wg_endpoint initiator_addr(unsigned k)
 
 static void setup(struct responder *r, struct initiator *ini)
 {
-	struct wg_device_ops ops = {
-		.ctx = r, .now = op_now, .wall = op_wall, .random = op_random,
-		.send_udp = op_send_udp, .write_tun = op_write_tun,
-		.log = op_log,
-	};
+	struct wg_device_ops ops;
 	uint8_t priv[WG_KEY_LEN], rpub[WG_KEY_LEN];
 	struct wg_peer *peer;
 
 	memset(r, 0, sizeof(*r));
-	r->now = START_NS;
+	r->fake.now = START_NS;
+	r->fake.ctx = r;
+	r->fake.on_send = count_response;
+	ops = fake_ops_make(&r->fake);
+	ops.random = op_random;
 	r->dev = wg_device_new(&ops);
 	if (r->dev == NULL)
 		fail("wg_device_new: out of memory");
@@ -315,7 +291,7 @@ static void build_initiation(struct initiator *in, struct wg_msg_initiation *m,
 	uint8_t eph[WG_KEY_LEN], ts[WG_TAI64N_LEN];
 
 	wg_random_bytes(eph, sizeof(eph));
-	wg_tai64n_encode(ts, WALL_BASE_NS / 1000000000ULL + seq, 0);
+	wg_tai64n_encode(ts, FAKE_OPS_WALL_BASE_NS / 1000000000ULL + seq, 0);
 	wg_noise_handshake_clear(&in->hs);
 	if (!wg_noise_create_initiation(m, &in->hs, &in->id, eph, ts, seq))
 		fail("wg_noise_create_initiation");
@@ -331,7 +307,7 @@ static void answer(struct responder *r, const struct initiator *in,
 {
 	uint64_t before = r->responses;
 
-	r->now += CLOCK_STEP_NS;
+	r->fake.now += CLOCK_STEP_NS;
 	wg_device_receive_datagram(r->dev, &in->addr, (uint8_t *)m,
 	    sizeof(*m));
 	wg_device_tick(r->dev);
@@ -376,7 +352,7 @@ static double bench_handshakes(double seconds)
 		t += cpu_seconds() - t0;
 		n += BATCH;
 	}
-	if (r.tun_writes != 0)
+	if (r.fake.tun_writes != 0)
 		fail("the responder wrote to its TUN");
 	printf("handshakes answered         %9.0f /s     %9.1f us each "
 	    "(%llu from %d peers, %llu other datagrams)\n", (double)n / t,

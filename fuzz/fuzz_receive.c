@@ -33,6 +33,7 @@
 #include "cookie.h"
 #include "device.h"
 #include "device_internal.h"
+#include "fakeops.h"
 #include "messages.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,41 +69,14 @@ enum {
 	MAX_TICKS = 4096,	/* per record: far above any honest need */
 };
 
-struct fake {
-	uint64_t now;
-	uint64_t rng;
-};
-
 static void invariant(bool holds)
 {
 	if (!holds)
 		abort();
 }
 
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-	return 1700000000ULL * 1000000000ULL + ((struct fake *)ctx)->now;
-}
-
-static void fake_random(void *ctx, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	uint8_t *p = buf;
-
-	while (len-- > 0) {
-		f->rng = f->rng * 6364136223846793005ULL +
-		    1442695040888963407ULL;
-		*p++ = (uint8_t)(f->rng >> 33);
-	}
-}
-
 /* What R sends must be one of the four messages, well formed. */
-static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
+static int check_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
     size_t len)
 {
 	int type = wg_message_classify(buf, len, NULL);
@@ -121,7 +95,7 @@ static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
 
 /* What reaches the TUN is an IP packet of exactly its stated length whose
  * source is I's (the only allowed IPs configured). */
-static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
+static void check_tun(void *ctx, const uint8_t *p, size_t len)
 {
 	static const uint8_t i6[16] = { 0xfd, [15] = 2 };
 
@@ -139,7 +113,8 @@ static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
 		fuzz_receive_tun(p, len);
 }
 
-static void fake_log(void *ctx, enum wg_log_level level, const char *line)
+static void check_log(void *ctx, enum wg_log_level level,
+    const char *line)
 {
 	invariant(line != NULL);
 }
@@ -155,19 +130,19 @@ static struct wg_endpoint endpoint(uint32_t addr, uint16_t port)
 	return ep;
 }
 
-static struct wg_device *responder(struct fake *f, uint8_t flags)
+static struct wg_device *responder(struct fake_ops *f, uint8_t flags)
 {
-	struct wg_device_ops ops = {
-		.ctx = f, .now = fake_now, .wall = fake_wall,
-		.random = fake_random, .send_udp = fake_send,
-		.write_tun = fake_write_tun, .log = fake_log,
-	};
+	struct wg_device_ops ops;
 	uint8_t priv[WG_KEY_LEN], pub_i[WG_KEY_LEN];
 	static const uint8_t a4[4] = { 10, 0, 0, 2 };
 	static const uint8_t a6[16] = { 0xfd, [15] = 2 };
 	struct wg_device *dev;
 	struct wg_peer *peer;
 
+	f->on_send = check_send;
+	f->on_tun = check_tun;
+	f->on_log = check_log;
+	ops = fake_ops_make(f);
 	dev = wg_device_new(&ops);
 	invariant(dev != NULL);
 	invariant(wg_device_set_private_key(dev, fuzz_receive_priv_r) == 0);
@@ -184,8 +159,8 @@ static struct wg_device *responder(struct fake *f, uint8_t flags)
 
 /* Gives a handshake message the MACs a sender who knows R's public key
  * would compute; with FLAG_MAC2 also the cookie R would hand to `from`. */
-static void fix_macs(struct wg_device *dev, struct fake *f, uint8_t flags,
-    const struct wg_endpoint *from, uint8_t *buf, size_t len)
+static void fix_macs(struct wg_device *dev, struct fake_ops *f,
+    uint8_t flags, const struct wg_endpoint *from, uint8_t *buf, size_t len)
 {
 	struct wg_cookie c;
 	struct wg_msg_cookie_reply reply;
@@ -201,14 +176,14 @@ static void fix_macs(struct wg_device *dev, struct fake *f, uint8_t flags,
 		src_len = wg_device_endpoint_bytes(from, src);
 		memset(nonce, 0x4e, sizeof(nonce));
 		if (wg_cookie_create_reply(&dev->cookie_checker, &reply, buf,
-		    len, 0, src, src_len, nonce, f->now, fake_random, f) == 0 &&
+		    len, 0, src, src_len, nonce, f->now, fake_ops_random, f) == 0 &&
 		    wg_cookie_consume_reply(&c, &reply, f->now))
 			wg_cookie_add_macs(&c, buf, len, f->now);
 	}
 	wg_cookie_clear(&c);
 }
 
-static void settle(struct wg_device *dev, struct fake *f)
+static void settle(struct wg_device *dev, struct fake_ops *f)
 {
 	int i;
 
@@ -221,7 +196,7 @@ static void settle(struct wg_device *dev, struct fake *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fake f = { .now = FUZZ_T0, .rng = 1 };
+	struct fake_ops f = { .now = FUZZ_T0, .rng = 1 };
 	const struct wg_endpoint from_peer = endpoint(0xc0a80102, 51820);
 	const struct wg_endpoint from_other = endpoint(0xcb007101, 40000);
 	struct wg_device *dev;

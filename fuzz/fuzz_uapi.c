@@ -15,79 +15,10 @@
 #include <string.h>
 
 #include "device.h"
+#include "fakeops.h"
 #include "tun/uapi_protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct fake {
-	uint32_t rng;
-	uint16_t port;
-	uint32_t fwmark;
-};
-
-static uint64_t fake_now(void *ctx)
-{
-	return 5000000000ull;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-	return 1700000000ull * 1000000000ull;
-}
-
-static void fake_random(void *ctx, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		f->rng = f->rng * 1103515245u + 12345u;
-		p[i] = (uint8_t)(f->rng >> 16);
-	}
-}
-
-static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
-    size_t len)
-{
-	return 0;
-}
-
-static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
-{
-}
-
-static uint16_t fake_get_port(void *ctx)
-{
-	return ((struct fake *)ctx)->port;
-}
-
-static int fake_set_port(void *ctx, uint16_t port)
-{
-	struct fake *f = ctx;
-
-	/* One port "in use", to reach the error path. */
-	if (port == 4444)
-		return -EADDRINUSE;
-	f->port = port ? port : 40000;
-	return 0;
-}
-
-static uint32_t fake_get_fwmark(void *ctx)
-{
-	return ((struct fake *)ctx)->fwmark;
-}
-
-static int fake_set_fwmark(void *ctx, uint32_t mark)
-{
-	((struct fake *)ctx)->fwmark = mark;
-	return 0;
-}
-
-static unsigned fake_ifindex(void *ctx, const char *name)
-{
-	return strcmp(name, "eth0") == 0 ? 2 : 0;
-}
 
 static void invariant(bool holds)
 {
@@ -121,18 +52,11 @@ static void check_errnos(const uint8_t *out, size_t len)
 static uint8_t *run(const uint8_t *data, size_t size, bool pieces,
     size_t *outlen)
 {
-	struct fake f = { .rng = 1, .port = 51820 };
-	struct wg_device_ops ops = {
-		.ctx = &f, .now = fake_now, .wall = fake_wall,
-		.random = fake_random, .send_udp = fake_send,
-		.write_tun = fake_write_tun,
-	};
-	struct wg_uapi_ops uops = {
-		.ctx = &f, .get_listen_port = fake_get_port,
-		.set_listen_port = fake_set_port,
-		.get_fwmark = fake_get_fwmark, .set_fwmark = fake_set_fwmark,
-		.ifindex = fake_ifindex,
-	};
+	/* One port "in use", to reach the error path. */
+	struct fake_uapi f = { .port = 51820, .taken_port = 4444 };
+	struct fake_ops dev_fake = { .now = 5000000000ull, .rng = 1 };
+	struct wg_device_ops ops = fake_ops_make(&dev_fake);
+	struct wg_uapi_ops uops = fake_uapi_make(&f);
 	struct wg_uapi_session *s = malloc(sizeof(*s));
 	struct wg_device *dev = wg_device_new(&ops);
 	uint8_t *all = NULL;

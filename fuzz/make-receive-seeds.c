@@ -7,8 +7,9 @@
  * by make; run it by hand (from a configured build tree) after changing the
  * harness or the seeds:
  *
- *	cc -std=gnu11 -D_GNU_SOURCE -Isrc/noise -Isrc -I/usr/include/android \
- *	    fuzz/make-receive-seeds.c fuzz/fuzz_receive.c \
+ *	cc -std=gnu11 -D_GNU_SOURCE -Isrc/noise -Isrc -Itests \
+ *	    -I/usr/include/android fuzz/make-receive-seeds.c \
+ *	    fuzz/fuzz_receive.c tests/fakeops.c \
  *	    src/libwgcore.a src/libwgcrypto.a \
  *	    -L/usr/lib/x86_64-linux-gnu/android -lcrypto -o /tmp/mrs
  *	/tmp/mrs fuzz/corpus/fuzz_receive
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "fakeops.h"
 #include "messages.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -129,57 +131,44 @@ static void run_r(const struct input *in)
 /* ---------------------------------------------------------------- I */
 
 struct idev {
-	uint64_t now;
-	uint64_t rng;
+	struct fake_ops fake;
 	struct msgs out;
 	struct wg_device *dev;
 	struct wg_peer *peer;
 };
 
-static uint64_t i_now(void *ctx)
-{
-	return ((struct idev *)ctx)->now;
-}
-
-static uint64_t i_wall(void *ctx)
-{
-	return 1700000000ULL * 1000000000ULL + ((struct idev *)ctx)->now;
-}
-
+/* I draws from a generator of its own, so its keys and R's differ. */
 static void i_random(void *ctx, void *buf, size_t len)
 {
-	struct idev *d = ctx;
+	struct fake_ops *f = ctx;
 	uint8_t *p = buf;
 
 	while (len-- > 0) {
-		d->rng = d->rng * 2862933555777941757ULL + 3037000493ULL;
-		*p++ = (uint8_t)(d->rng >> 40);
+		f->rng = f->rng * 2862933555777941757ULL + 3037000493ULL;
+		*p++ = (uint8_t)(f->rng >> 40);
 	}
 }
 
 static int i_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
     size_t len)
 {
-	msgs_add(&((struct idev *)ctx)->out, buf, len);
+	msgs_add(ctx, buf, len);
 	return 0;
-}
-
-static void i_tun(void *ctx, const uint8_t *p, size_t len)
-{
 }
 
 static void i_setup(struct idev *d)
 {
-	struct wg_device_ops ops = {
-		.ctx = d, .now = i_now, .wall = i_wall, .random = i_random,
-		.send_udp = i_send, .write_tun = i_tun,
-	};
+	struct wg_device_ops ops;
 	uint8_t priv[WG_KEY_LEN], pub_r[WG_KEY_LEN], any[16] = { 0 };
 	struct wg_endpoint ep;
 
 	memset(d, 0, sizeof(*d));
-	d->now = T0;
-	d->rng = 99;
+	d->fake.now = T0;
+	d->fake.rng = 99;
+	d->fake.ctx = &d->out;
+	d->fake.on_send = i_send;
+	ops = fake_ops_make(&d->fake);
+	ops.random = i_random;
 	d->dev = wg_device_new(&ops);
 	if (d->dev == NULL ||
 	    wg_device_set_private_key(d->dev, fuzz_receive_priv_i) != 0)
@@ -209,14 +198,14 @@ static void i_receive(struct idev *d, const uint8_t *buf, size_t len)
 	from.addr.in4.sin_port = htons(51820);
 	memcpy(copy, buf, len);
 	wg_device_receive_datagram(d->dev, &from, copy, len);
-	while (wg_device_next_deadline(d->dev) <= d->now)
+	while (wg_device_next_deadline(d->dev) <= d->fake.now)
 		wg_device_tick(d->dev);
 }
 
 static void i_advance(struct idev *d, uint64_t ns)
 {
-	d->now += ns;
-	while (wg_device_next_deadline(d->dev) <= d->now)
+	d->fake.now += ns;
+	while (wg_device_next_deadline(d->dev) <= d->fake.now)
 		wg_device_tick(d->dev);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fakeops.h"
 #include "simlink.h"
 
 /* Enough device calls for hours of simulated traffic; more means a
@@ -182,6 +183,15 @@ static int op_send_udp(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
 	return 0;
 }
 
+static int op_send_udp_batch(void *ctx, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n)
+{
+	struct sim_node *node = ctx;
+
+	node->batches++;
+	return fake_ops_unbatch(op_send_udp, node, ep, buf, lens, n);
+}
+
 static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
 {
 	struct sim_node *node = ctx;
@@ -264,8 +274,8 @@ struct sim_node *sim_node_add(struct sim *sim, const char *name,
 {
 	struct wg_device_ops ops = {
 		.now = op_now, .wall = op_wall, .random = op_random,
-		.send_udp = op_send_udp, .write_tun = op_write_tun,
-		.log = op_log,
+		.send_udp = op_send_udp, .send_udp_batch = op_send_udp_batch,
+		.write_tun = op_write_tun, .log = op_log,
 	};
 	struct sim_node *node;
 

@@ -2,7 +2,7 @@
  * in-process UDP "link" with a fake clock.
  *
  * Each node is one struct wg_device whose ops write into the simulation:
- * send_udp queues a datagram with a delivery time (latency, and optionally
+ * send_udp (and send_udp_batch, one datagram at a time) queues a datagram with a delivery time (latency, and optionally
  * loss, duplication and reordering from a seeded PRNG), write_tun records
  * the packet.  sim_run_until() advances the clock event by event: the
  * earliest of the next delivery and every device's wg_device_next_deadline()
@@ -38,6 +38,7 @@ struct sim_node {
 	/* What it sent, by message type (index 1..4), and keepalives. */
 	uint64_t sent[5], sent_keepalive;
 	uint64_t sent_bytes;
+	uint64_t batches;		/* calls of ops->send_udp_batch */
 	uint64_t last_initiation_at;	/* sim time, 0 = never */
 
 	/* What it wrote to its TUN. */

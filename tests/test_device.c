@@ -1509,6 +1509,105 @@ static void test_endpoint_src_cleared_on_retry(void)
 	pair_free(&p);
 }
 
+/* Whether n's TUN got seqs first..last-1, once each and in order. */
+static bool got_in_order(const struct sim_node *n, uint32_t first,
+    uint32_t last)
+{
+	size_t i;
+
+	if (n->tun_len != last - first)
+		return false;
+	for (i = 0; i < n->tun_len; i++)
+		if (packet_seq(&n->tun[i]) != first + i)
+			return false;
+	return true;
+}
+
+/* The batch (device.h): between batch_begin and batch_end, data for one
+ * peer waits and leaves in one send_udp_batch, in order; the batch is cut
+ * by data for another peer, at WG_BATCH_MAX_DATAGRAMS or
+ * WG_BATCH_MAX_BYTES, before a handshake message, when its peer is
+ * removed, and at the end.  Outside a batch, data leaves at once. */
+static void test_batch(void)
+{
+	static const uint8_t priv_d[WG_KEY_LEN] = { 0xd0, 1, 2, 3 };
+	struct pair p;
+	struct sim_node *c, *d;
+	struct wg_peer *ac;
+	struct wg_peer_info ia, ib;
+	uint64_t data0, batches0, init0;
+	uint32_t seq;
+
+	pair_setup(&p, 29, false);
+	c = sim_node_add(p.sim, "C", 3, 51820, priv_c);
+	d = sim_node_add(p.sim, "D", 4, 51820, priv_d);
+	ac = connect_peer(p.a, c, true, NULL);
+	connect_peer(c, p.a, false, NULL);
+	pair_connect(&p);
+	send4(p.a, 1, 3, 1000, 100);
+	sim_run_for(p.sim, 1 * SEC);
+	CHECK(c->tun_len == 1);
+	sim_node_clear_tun(p.b);
+	sim_node_clear_tun(c);
+	data0 = p.a->sent[WG_MSG_DATA];
+	batches0 = p.a->batches;
+
+	wg_device_batch_begin(p.a->dev);
+	for (seq = 0; seq < 10; seq++)
+		send4(p.a, 1, 2, seq, 1000);
+	CHECK(p.a->sent[WG_MSG_DATA] == data0);		/* all waiting */
+	send4(p.a, 1, 3, 1001, 500);			/* another peer */
+	CHECK(p.a->batches == batches0 + 1);
+	CHECK(p.a->sent[WG_MSG_DATA] == data0 + 10);
+	/* 100 small ones: C's leaves, then B's in 64 and (at the end) 36. */
+	for (seq = 10; seq < 110; seq++)
+		send4(p.a, 1, 2, seq, 100);
+	CHECK(p.a->batches == batches0 + 3);
+	wg_device_batch_end(p.a->dev);
+	CHECK(p.a->batches == batches0 + 4);
+	CHECK(p.a->sent[WG_MSG_DATA] == data0 + 111);
+
+	/* 90 of 1440 bytes on the wire: 45 fill WG_BATCH_MAX_BYTES. */
+	wg_device_batch_begin(p.a->dev);
+	for (seq = 110; seq < 200; seq++)
+		send4(p.a, 1, 2, seq, 1400);
+	CHECK(p.a->batches == batches0 + 5);
+	wg_device_batch_end(p.a->dev);
+	CHECK(p.a->batches == batches0 + 6);
+
+	/* A handshake message goes after the data that came before it. */
+	connect_peer(p.a, d, true, NULL);
+	init0 = p.a->sent[WG_MSG_INITIATION];
+	wg_device_batch_begin(p.a->dev);
+	send4(p.a, 1, 2, 200, 100);
+	send4(p.a, 1, 4, 1, 100);			/* no session: staged */
+	CHECK(p.a->sent[WG_MSG_INITIATION] == init0 + 1);
+	CHECK(p.a->batches == batches0 + 7);
+	/* Removing a peer sends what waits for it first. */
+	send4(p.a, 1, 3, 1002, 100);
+	wg_device_peer_remove(p.a->dev, ac);
+	CHECK(p.a->batches == batches0 + 8);
+	wg_device_batch_end(p.a->dev);
+	CHECK(p.a->batches == batches0 + 8);
+
+	/* Outside a batch, one by one. */
+	send4(p.a, 1, 2, 201, 100);
+	CHECK(p.a->batches == batches0 + 8);
+	CHECK(p.a->sent[WG_MSG_DATA] == data0 + 111 + 90 + 3);
+
+	sim_run_for(p.sim, 1 * SEC);
+	CHECK(got_in_order(p.b, 0, 202));
+	CHECK(c->tun_len == 2);
+	CHECK(c->tun_len == 2 && packet_seq(&c->tun[0]) == 1001 &&
+	    packet_seq(&c->tun[1]) == 1002);
+	wg_peer_get_info(p.ab, &ia);
+	wg_peer_get_info(p.ba, &ib);
+	CHECK(ia.tx_bytes == ib.rx_bytes);
+	check_no_drops(p.a);
+	check_no_drops(p.b);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	RUN(test_handshake_and_data);
@@ -1540,5 +1639,6 @@ int main(void)
 	RUN(test_peer_table);
 	RUN(test_thousand_peers);
 	RUN(test_endpoint_src_cleared_on_retry);
+	RUN(test_batch);
 	return check_summary();
 }

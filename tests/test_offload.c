@@ -123,6 +123,14 @@ enum { PAYLOAD = 3500, MSS = 1000, TCP_OPTS = 12 };
 
 static const uint8_t src4[4] = { 10, 0, 0, 2 }, dst4[4] = { 10, 0, 0, 1 };
 
+/* After a change to an IPv4 header, so that what a test row is about is
+ * the only thing wrong with it. */
+static void set_ipv4_checksum(uint8_t *p)
+{
+	p[10] = p[11] = 0;
+	wg_csum_store(p + 10, (uint16_t)~naive_sum(p, 20, 0));
+}
+
 /* A TCP packet: IPv4 (id 0x1234, DF) or IPv6, TCP with a timestamp
  * option, flags as given, payload bytes i*7. */
 static size_t make_tcp(uint8_t *p, int family, size_t payload, uint8_t flags,
@@ -144,6 +152,7 @@ static size_t make_tcp(uint8_t *p, int family, size_t payload, uint8_t flags,
 		p[9] = 6;
 		memcpy(p + 12, src4, 4);
 		memcpy(p + 16, dst4, 4);
+		set_ipv4_checksum(p);
 	} else {
 		p[0] = 0x60;
 		p[4] = (uint8_t)((total - 40) >> 8);
@@ -438,16 +447,55 @@ static void test_gro_refusals(void)
 	CHECK(!wg_gro_offer(&g, a, la));
 	la = make_tcp(a, AF_INET, 100, 0x10, 1);
 	a[6] = 0x20;					/* MF */
+	set_ipv4_checksum(a);
 	CHECK(!wg_gro_offer(&g, a, la));
 	la = make_tcp(a, AF_INET, 100, 0x10, 1);
 	a[0] = 0x46;
+	set_ipv4_checksum(a);
 	CHECK(!wg_gro_offer(&g, a, la));
 	la = make_tcp(a, AF_INET, 100, 0x10, 1);
 	a[9] = 17;
+	set_ipv4_checksum(a);
 	CHECK(!wg_gro_offer(&g, a, la));
 	la = make_tcp(a, AF_INET, 100, 0x10, 1);
 	CHECK(!wg_gro_offer(&g, a, la - 1));		/* length disagrees */
 	CHECK(wg_gro_packet(&g, &la) == NULL);
+}
+
+/* A bad IPv4 header checksum: the kernel's inet_gro_receive() leaves such
+ * a packet unmerged (ip_fast_csum fails) and ip_rcv() then drops it, so
+ * it must reach the TUN as it came, never inside a merged packet with a
+ * fresh checksum, neither starting a run nor joining one. */
+static void test_gro_refuses_bad_ipv4_checksum(void)
+{
+	static struct wg_gro g;
+	uint8_t a[1600], b[1600];
+	size_t la, lb;
+
+	wg_gro_reset(&g);
+	la = make_tcp(a, AF_INET, 1000, 0x10, 1);
+	a[10] ^= 0x01;
+	CHECK(!wg_gro_offer(&g, a, la));
+	a[10] ^= 0x01;
+	CHECK(wg_gro_offer(&g, a, la));
+	lb = make_tcp(b, AF_INET, 1000, 0x10, 1001);
+	b[11] ^= 0x80;
+	CHECK(!wg_gro_offer(&g, b, lb));
+	CHECK(g.segments == 1);
+	lb = make_tcp(b, AF_INET, 1000, 0x10, 1001);
+	CHECK(wg_gro_offer(&g, b, lb));
+	CHECK(g.segments == 2);
+
+	/* A header whose checksum is zero may carry it as 0x0000 or 0xffff
+	 * (one's complement has two zeros); ip_fast_csum takes both.  The
+	 * ID is chosen so that the rest of the header sums to 0xffff. */
+	wg_gro_reset(&g);
+	la = make_tcp(a, AF_INET, 1000, 0x10, 1);
+	a[4] = a[5] = a[10] = a[11] = 0;
+	wg_csum_store(a + 4, (uint16_t)~naive_sum(a, 20, 0));
+	CHECK(naive_sum(a, 20, 0) == 0xffff);
+	a[10] = a[11] = 0xff;
+	CHECK(wg_gro_offer(&g, a, la));
 }
 
 static void test_gro_stops_at_64k(void)
@@ -502,6 +550,7 @@ int main(void)
 	RUN(test_gro_merges_ipv4);
 	RUN(test_gro_merges_ipv6);
 	RUN(test_gro_refusals);
+	RUN(test_gro_refuses_bad_ipv4_checksum);
 	RUN(test_gro_stops_at_64k);
 	RUN(test_single_segment_written_plain);
 	return check_summary();

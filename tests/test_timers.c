@@ -9,56 +9,15 @@
 
 #include "check.h"
 #include "device_internal.h"
+#include "fakeops.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
 #define T0 (5000 * SEC)
 
-struct fake {
-	uint64_t now;
-	uint64_t rng;
-	bool zero_random;	/* jitter 0, for exact deadlines */
-};
-
-static uint64_t fake_now(void *ctx)
+static struct wg_device *fake_device(struct fake_ops *f)
 {
-	return ((struct fake *)ctx)->now;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-	return 1700000000ULL * SEC + ((struct fake *)ctx)->now;
-}
-
-static void fake_random(void *ctx, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	uint8_t *p = buf;
-
-	while (len-- > 0) {
-		f->rng = f->rng * 6364136223846793005ULL +
-		    1442695040888963407ULL;
-		*p++ = f->zero_random ? 0 : (uint8_t)(f->rng >> 56);
-	}
-}
-
-static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
-    size_t len)
-{
-	return 0;
-}
-
-static void fake_tun(void *ctx, const uint8_t *p, size_t len)
-{
-}
-
-static struct wg_device *fake_device(struct fake *f)
-{
-	struct wg_device_ops ops = {
-		.ctx = f, .now = fake_now, .wall = fake_wall,
-		.random = fake_random, .send_udp = fake_send,
-		.write_tun = fake_tun,
-	};
+	struct wg_device_ops ops = fake_ops_make(f);
 
 	return wg_device_new(&ops);
 }
@@ -182,7 +141,7 @@ static void test_hook_table(void)
 
 	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		const struct timer_row *row = &rows[r];
-		struct fake f = { .now = T0, .zero_random = true };
+		struct fake_ops f = { .now = T0, .zero_random = true };
 		struct wg_device *dev = fake_device(&f);
 		uint8_t key[WG_KEY_LEN] = { 9 };
 		struct wg_peer *peer;
@@ -221,7 +180,7 @@ static void test_hook_table(void)
 /* With random jitter the two jittered timers land in [d, d + 333 ms]. */
 static void test_jitter_bounds(void)
 {
-	struct fake f = { .now = T0, .rng = 42 };
+	struct fake_ops f = { .now = T0, .rng = 42 };
 	struct wg_device *dev = fake_device(&f);
 	uint8_t key[WG_KEY_LEN] = { 9 };
 	struct wg_peer *peer;
@@ -259,7 +218,7 @@ static void test_jitter_bounds(void)
 static void test_heap_against_scan(void)
 {
 	enum { PEERS = 300, OPS = 30000 };
-	struct fake f = { .now = T0, .rng = 7 };
+	struct fake_ops f = { .now = T0, .rng = 7 };
 	struct wg_device *dev = fake_device(&f);
 	struct wg_peer *peers[PEERS] = { 0 };
 	unsigned mismatches = 0, fired_checks = 0;
@@ -275,7 +234,7 @@ static void test_heap_against_scan(void)
 		struct wg_peer *p;
 		uint64_t scan = WG_TIMER_OFF;
 
-		fake_random(&f, &r, sizeof(r));
+		fake_ops_random(&f, &r, sizeof(r));
 		k = r % PEERS;
 		if (peers[k] == NULL) {
 			uint8_t key[WG_KEY_LEN] = { 0 };

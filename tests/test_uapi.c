@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "device.h"
+#include "fakeops.h"
 #include "tun/uapi_protocol.h"
 
 /* RFC 7748 section 6.1. */
@@ -30,104 +31,24 @@
 #define PSK "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define ZERO_KEY "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* ---------------------------------------------------------------- fakes */
-
-struct fake {
-	uint64_t now;
-	uint32_t rng;
-	unsigned sends;
-	uint16_t port;
-	uint16_t taken_port;	/* set_listen_port fails on this one */
-	uint32_t fwmark;
-};
-
-static uint64_t fake_now(void *ctx)
-{
-	return ((struct fake *)ctx)->now;
-}
-
-static uint64_t fake_wall(void *ctx)
-{
-	return 1700000000ull * 1000000000ull + ((struct fake *)ctx)->now;
-}
-
-static void fake_random(void *ctx, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		f->rng = f->rng * 1103515245u + 12345u;
-		p[i] = (uint8_t)(f->rng >> 16);
-	}
-}
-
-static int fake_send(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
-    size_t len)
-{
-	((struct fake *)ctx)->sends++;
-	return 0;
-}
-
-static void fake_write_tun(void *ctx, const uint8_t *p, size_t len)
-{
-}
-
-static uint16_t fake_get_port(void *ctx)
-{
-	return ((struct fake *)ctx)->port;
-}
-
-static int fake_set_port(void *ctx, uint16_t port)
-{
-	struct fake *f = ctx;
-
-	if (port != 0 && port == f->taken_port)
-		return -EADDRINUSE;
-	f->port = port ? port : 40000;
-	return 0;
-}
-
-static uint32_t fake_get_fwmark(void *ctx)
-{
-	return ((struct fake *)ctx)->fwmark;
-}
-
-static int fake_set_fwmark(void *ctx, uint32_t mark)
-{
-	((struct fake *)ctx)->fwmark = mark;
-	return 0;
-}
-
-static unsigned fake_ifindex(void *ctx, const char *name)
-{
-	return strcmp(name, "eth0") == 0 ? 2 : 0;
-}
+/* ---------------------------------------------------------------- fixture */
 
 struct fixture {
-	struct fake fake;
+	struct fake_uapi fake;
+	struct fake_ops dev_fake;
 	struct wg_device *dev;
 	struct wg_uapi_session s;
 };
 
 static void setup(struct fixture *fx)
 {
-	struct wg_device_ops ops = {
-		.ctx = &fx->fake, .now = fake_now, .wall = fake_wall,
-		.random = fake_random, .send_udp = fake_send,
-		.write_tun = fake_write_tun,
-	};
-	struct wg_uapi_ops uops = {
-		.ctx = &fx->fake, .get_listen_port = fake_get_port,
-		.set_listen_port = fake_set_port,
-		.get_fwmark = fake_get_fwmark, .set_fwmark = fake_set_fwmark,
-		.ifindex = fake_ifindex,
-	};
+	struct wg_device_ops ops;
+	struct wg_uapi_ops uops = fake_uapi_make(&fx->fake);
 
 	memset(fx, 0, sizeof(*fx));
-	fx->fake.now = 1000000000;
-	fx->fake.rng = 1;
+	fx->dev_fake.now = 1000000000;
+	fx->dev_fake.rng = 1;
+	ops = fake_ops_make(&fx->dev_fake);
 	fx->fake.port = 51820;
 	fx->fake.taken_port = 4444;
 	fx->dev = wg_device_new(&ops);
@@ -466,7 +387,7 @@ static void test_keepalive_sends(void)
 	EXPECT(&fx, "set=1\nprivate_key=" ALICE_PRIV "\npublic_key=" BOB_PUB
 	    "\nendpoint=192.0.2.1:51820\npersistent_keepalive_interval=25\n\n",
 	    "errno=0\n\n");
-	CHECK(fx.fake.sends >= 1);
+	CHECK(fx.dev_fake.sends >= 1);
 	teardown(&fx);
 }
 

@@ -117,13 +117,14 @@ struct wg_device *wg_device_new(const struct wg_device_ops *ops)
 	    sizeof(*dev->handshakes.ring));
 	dev->scratch_len = SCRATCH_LEN;
 	dev->scratch = malloc(dev->scratch_len);
+	dev->batch.buf = malloc(WG_BATCH_MAX_BYTES);
 	dev->ops.random(dev->ops.ctx, rl_key, sizeof(rl_key));
 	rl_ok = wg_ratelimit_init(&dev->ratelimit, rl_key) == 0;
 	wg_wipe(rl_key, sizeof(rl_key));
 
 	if (wg_index_table_init(&dev->indices) != 0 || !rl_ok ||
 	    dev->peers.buckets == NULL || dev->handshakes.ring == NULL ||
-	    dev->scratch == NULL) {
+	    dev->scratch == NULL || dev->batch.buf == NULL) {
 		if (!rl_ok)
 			memset(&dev->ratelimit, 0, sizeof(dev->ratelimit));
 		wg_device_free(dev);
@@ -153,6 +154,11 @@ void wg_device_free(struct wg_device *dev)
 	if (dev->scratch != NULL) {
 		wg_wipe(dev->scratch, dev->scratch_len);
 		free(dev->scratch);
+	}
+	if (dev->batch.buf != NULL) {
+		/* A failed seal leaves its plaintext behind, as in scratch. */
+		wg_wipe(dev->batch.buf, WG_BATCH_MAX_BYTES);
+		free(dev->batch.buf);
 	}
 	wg_wipe(&dev->identity, sizeof(dev->identity));
 	free(dev);

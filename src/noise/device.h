@@ -6,6 +6,10 @@
  * It is single-threaded: the adapter calls it from one thread (the libev
  * loop), and the ops callbacks run synchronously inside those calls.
  *
+ * Datagrams: one at a time through ops->send_udp, or, while the adapter
+ * has opened a batch (wg_device_batch_begin), data messages for one peer
+ * together through ops->send_udp_batch.
+ *
  * Time: ops->now() is a monotonic clock in nanoseconds.  After any call
  * into the core the adapter re-arms one timer to wg_device_next_deadline()
  * and calls wg_device_tick() when it fires. */
@@ -22,6 +26,14 @@
 
 struct wg_device;
 struct wg_peer;
+
+enum {
+	/* A batch of ops->send_udp_batch: the kernel's UDP_MAX_SEGMENTS
+	 * before Linux 6.9, and what one UDP GSO send carries (64 KiB less
+	 * the IPv6 and UDP headers). */
+	WG_BATCH_MAX_DATAGRAMS = 64,
+	WG_BATCH_MAX_BYTES = 65535 - 40 - 8,
+};
 
 /* A peer's UDP address, plus the local address the latest packet from it
  * arrived on (so replies leave from that address: a "sticky" source).  A
@@ -58,6 +70,18 @@ struct wg_device_ops {
 	 * clear ep's sticky source when sending from it fails. */
 	int (*send_udp)(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
 	    size_t len);
+	/* Sends a batch: n transport data messages (n >= 1) to one peer's
+	 * endpoint, in order, laid back to back in buf, the i-th lens[i]
+	 * bytes long.  At most WG_BATCH_MAX_DATAGRAMS of them and
+	 * WG_BATCH_MAX_BYTES in all, so a run of equal-sized ones can leave
+	 * in one UDP GSO system call.  Called only between
+	 * wg_device_batch_begin() and wg_device_batch_end(); the buffers are
+	 * valid during the call only.  Returns 0 when every datagram was
+	 * sent, else a negative errno (the core then counts the whole batch
+	 * as dropped).  ep as for send_udp.  May be NULL for an adapter
+	 * that never opens a batch. */
+	int (*send_udp_batch)(void *ctx, struct wg_endpoint *ep,
+	    const uint8_t *buf, const size_t *lens, unsigned n);
 	/* Delivers one decrypted IP packet to the TUN device. */
 	void (*write_tun)(void *ctx, const uint8_t *packet, size_t len);
 	/* A log line without trailing newline.  Never contains key material. */
@@ -148,6 +172,17 @@ void wg_device_receive_datagram(struct wg_device *dev,
 /* An IP packet was read from the TUN device. */
 void wg_device_send_packet(struct wg_device *dev, const uint8_t *packet,
     size_t len);
+
+/* Batching.  Between begin() and end(), the transport data messages the
+ * calls above produce gather in the device, a run of them per peer, and
+ * leave through ops->send_udp_batch: when a message for another peer
+ * comes, when the batch is full, before any other datagram (so the order
+ * on the wire is kept), before the peer is removed, and at end().
+ * Outside begin()/end() every datagram leaves at once through
+ * ops->send_udp.  The adapter brackets each readable event with them, so
+ * a TCP super-packet's segments, once encrypted, leave together. */
+void wg_device_batch_begin(struct wg_device *dev);
+void wg_device_batch_end(struct wg_device *dev);
 
 /* Timers: run whatever is due, and when the next thing is due (absolute
  * ops->now() nanoseconds, UINT64_MAX when nothing is pending). */

@@ -50,6 +50,17 @@ struct wg_handshake_queue {
 	size_t head, len;
 };
 
+/* Data messages for one peer built back to back while the adapter has a
+ * batch open (device.h, wg_device_batch_begin). */
+struct wg_tx_batch {
+	bool open;
+	struct wg_peer *peer;		/* of the pending ones; NULL if none */
+	uint8_t *buf;			/* WG_BATCH_MAX_BYTES */
+	size_t len;
+	size_t lens[WG_BATCH_MAX_DATAGRAMS];
+	unsigned count;
+};
+
 struct wg_peer_table {
 	struct wg_peer **buckets;
 	size_t mask, count;
@@ -82,6 +93,8 @@ struct wg_device {
 	/* One buffer for building an outgoing data message. */
 	uint8_t *scratch;
 	size_t scratch_len;
+
+	struct wg_tx_batch batch;
 };
 
 /* device.c */
@@ -101,7 +114,7 @@ size_t wg_device_endpoint_bytes(const struct wg_endpoint *ep,
 int wg_device_endpoint_addr(const struct wg_endpoint *ep,
     const uint8_t **addr);
 
-/* send.c: everything that leaves through ops->send_udp. */
+/* send.c: everything that leaves through ops->send_udp and send_udp_batch. */
 void wg_send_handshake_initiation(struct wg_peer *peer, bool is_retry);
 void wg_send_handshake_response(struct wg_peer *peer);
 void wg_send_cookie_reply(struct wg_device *dev,
@@ -112,6 +125,8 @@ void wg_send_staged(struct wg_peer *peer);
 void wg_send_purge_staged(struct wg_peer *peer);
 /* Frees the staging ring (peer removal). */
 void wg_send_free_staged(struct wg_peer *peer);
+/* Hands the pending batch, if any, to ops->send_udp_batch. */
+void wg_send_batch_flush(struct wg_device *dev);
 
 /* receive.c: handshake messages queued by wg_device_receive_datagram. */
 void wg_receive_handshakes(struct wg_device *dev, unsigned budget);

@@ -31,6 +31,9 @@ void wg_peer_free(struct wg_peer *peer)
 {
 	struct wg_device *dev = peer->dev;
 
+	/* The batch must not outlive the peer whose endpoint it names. */
+	if (dev->batch.peer == peer)
+		wg_send_batch_flush(dev);
 	wg_timers_stop(peer);
 	wg_index_table_remove(&dev->indices, &peer->handshake_entry);
 	wg_keypairs_clear(&peer->keypairs, &dev->indices);

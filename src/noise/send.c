@@ -1,7 +1,8 @@
-/* Everything that leaves through ops->send_udp: handshake initiations and
- * responses, cookie replies, and transport data (whitepaper 5.4.6), with
- * the staging ring that holds packets while there is no session.  Follows
- * Linux's send.c. */
+/* Everything that leaves through ops->send_udp and ops->send_udp_batch:
+ * handshake initiations and responses, cookie replies, and transport data
+ * (whitepaper 5.4.6), with the batch that gathers data messages for one
+ * peer while the adapter has one open, and the staging ring that holds
+ * packets while there is no session.  Follows Linux's send.c. */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
@@ -11,6 +12,15 @@
 #include "device_internal.h"
 
 /* ---------------------------------------------------------------- udp */
+
+/* One datagram now; what a batch holds goes first, so the wire keeps the
+ * order in which the core built them. */
+static int send_one(struct wg_device *dev, struct wg_endpoint *ep,
+    const uint8_t *buf, size_t len)
+{
+	wg_send_batch_flush(dev);
+	return dev->ops.send_udp(dev->ops.ctx, ep, buf, len);
+}
 
 static int send_to_peer(struct wg_peer *peer, const uint8_t *buf, size_t len)
 {
@@ -24,7 +34,7 @@ static int send_to_peer(struct wg_peer *peer, const uint8_t *buf, size_t len)
 		dev->stats.tx_dropped++;
 		return -EDESTADDRREQ;
 	}
-	ret = dev->ops.send_udp(dev->ops.ctx, &peer->endpoint, buf, len);
+	ret = send_one(dev, &peer->endpoint, buf, len);
 	if (ret == 0)
 		peer->tx_bytes += len;
 	else
@@ -141,9 +151,55 @@ void wg_send_cookie_reply(struct wg_device *dev,
 	wg_device_logf(dev, WG_LOG_DEBUG,
 	    "Sending cookie response for denied handshake message");
 	/* A reply to whoever sent the message, not to any peer. */
-	if (dev->ops.send_udp(dev->ops.ctx, &ep, (const uint8_t *)&reply,
-	    sizeof(reply)) != 0)
+	if (send_one(dev, &ep, (const uint8_t *)&reply, sizeof(reply)) != 0)
 		dev->stats.tx_dropped++;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+void wg_device_batch_begin(struct wg_device *dev)
+{
+	dev->batch.open = true;
+}
+
+void wg_device_batch_end(struct wg_device *dev)
+{
+	wg_send_batch_flush(dev);
+	dev->batch.open = false;
+}
+
+void wg_send_batch_flush(struct wg_device *dev)
+{
+	struct wg_tx_batch *b = &dev->batch;
+	struct wg_peer *peer = b->peer;
+
+	if (peer == NULL)
+		return;
+	if (dev->ops.send_udp_batch(dev->ops.ctx, &peer->endpoint, b->buf,
+	    b->lens, b->count) == 0)
+		peer->tx_bytes += b->len;
+	else
+		dev->stats.tx_dropped += b->count;
+	b->peer = NULL;
+	b->len = 0;
+	b->count = 0;
+}
+
+/* Where a data message of len bytes for peer is built: at the end of the
+ * open batch (flushed first when it holds another peer's or has no room
+ * left), or in the scratch buffer to be sent on its own. */
+static uint8_t *data_buffer(struct wg_peer *peer, size_t len)
+{
+	struct wg_device *dev = peer->dev;
+	struct wg_tx_batch *b = &dev->batch;
+
+	if (!b->open || !peer->has_endpoint || len > WG_BATCH_MAX_BYTES)
+		return dev->scratch;
+	if (b->peer != NULL && (b->peer != peer ||
+	    b->count == WG_BATCH_MAX_DATAGRAMS ||
+	    b->len + len > WG_BATCH_MAX_BYTES))
+		wg_send_batch_flush(dev);
+	return b->buf + b->len;
 }
 
 /* ---------------------------------------------------------------- data */
@@ -179,22 +235,25 @@ static size_t padding_for(size_t len, unsigned mtu)
 	return padded - last_unit;
 }
 
-/* Encrypts one packet (len 0: a keepalive) with the next nonce of kp into
- * the device's scratch buffer and sends it.  The caller checked that kp can
+/* Encrypts one packet (len 0: a keepalive) with the next nonce of kp and
+ * sends it, or adds it to the open batch.  The caller checked that kp can
  * send. */
 static int encrypt_and_send(struct wg_peer *peer, struct wg_keypair *kp,
     const uint8_t *packet, size_t len)
 {
 	struct wg_device *dev = peer->dev;
+	struct wg_tx_batch *b = &dev->batch;
 	struct wg_msg_data header;
 	size_t padded = len + padding_for(len, dev->mtu);
+	size_t total = WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN;
 	uint64_t nonce = kp->sending_counter++;
-	uint8_t *out = dev->scratch;
+	uint8_t *out;
 
-	if (WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN > dev->scratch_len) {
+	if (total > dev->scratch_len) {
 		dev->stats.tx_dropped++;
 		return -EMSGSIZE;
 	}
+	out = data_buffer(peer, total);
 	header.header.type = htole32(WG_MSG_DATA);
 	header.receiver_index = htole32(kp->remote_index);
 	header.counter = htole64(nonce);
@@ -207,8 +266,12 @@ static int encrypt_and_send(struct wg_peer *peer, struct wg_keypair *kp,
 		dev->stats.tx_dropped++;
 		return -EIO;
 	}
-	return send_to_peer(peer, out,
-	    WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN);
+	if (out == dev->scratch)
+		return send_to_peer(peer, out, total);
+	b->peer = peer;
+	b->lens[b->count++] = total;
+	b->len += total;
+	return 0;
 }
 
 /* The usable sending keypair, or NULL (Linux: out_nokey / out_invalid). */

@@ -1,4 +1,7 @@
-/* The daemon's event loop and process life; see daemon.h. */
+/* The daemon's wiring and process life: the protocol core (device.h)
+ * between the TUN side (tun_io.h) and the UDP side (udp_io.h), the UAPI
+ * server (uapi.h), signals and the core's timer on one libev loop, and
+ * the fork that reports setup to the parent; see daemon.h. */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -17,32 +20,24 @@
 #include "daemon.h"
 #include "device.h"
 #include "fdio.h"
-#include "gro.h"
-#include "gso.h"
 #include "log.h"
-#include "messages.h"
 #include "offload.h"
 #include "privileges.h"
-#include "tun.h"
-#include "txbatch.h"
+#include "tun_io.h"
 #include "uapi.h"
-#include "udp.h"
+#include "udp_io.h"
 
 enum {
-	TUN_READS = 64,			/* TUN reads per readable event */
-	UDP_BATCH = 16,			/* messages per recvmmsg */
-	UDP_ROUNDS = 4,			/* recvmmsg calls per readable event */
-	UDP_MSG_BUF = 65536,		/* a datagram or a GRO super-datagram */
 	ERROR_LEN = 256,
 };
 
 struct daemon {
 	struct ev_loop *loop;
 	struct wg_device *dev;
-	struct wg_tun tun;
-	struct wg_udp udp;
+	struct wg_offloads offloads;	/* what the switch allows */
+	struct wg_tun_io tun;
+	struct wg_udp_io udp;
 	struct wg_uapi_server uapi;
-	ev_io tun_watcher, netlink_watcher, udp4_watcher, udp6_watcher;
 	ev_signal sigterm, sigint, sighup;
 	ev_timer timer;
 	ev_prepare prepare;
@@ -50,23 +45,9 @@ struct daemon {
 	unsigned mtu;
 	int status;			/* exit status once the loop ends */
 	char error[ERROR_LEN];		/* why setup failed */
-
-	/* The data path.  While an event is handled (batching), data
-	 * datagrams gather in tx for UDP GSO and decrypted TCP segments in
-	 * gro for one TUN write; both are flushed before the event ends. */
-	struct wg_offloads offloads;	/* what the switch allows */
-	bool batching, tun_gro, udp_gro;
-	uint64_t tun_bad;		/* TUN packets we could not parse */
-	uint64_t udp_truncated;		/* datagrams larger than ours */
-	struct wg_txbatch tx;
-	struct wg_gro gro;
-	struct wg_udp_msg rx[UDP_BATCH];
-	uint8_t *rx_bufs;		/* UDP_BATCH * UDP_MSG_BUF */
-	uint8_t tun_buf[WG_VNET_HDR_LEN + WG_GSO_MAX_PACKET];
-	uint8_t segment[WG_GSO_MAX_PACKET];
 };
 
-/* ---------------------------------------------------------------- ops */
+/* ---------------------------------------------------------------- core ops */
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -91,118 +72,27 @@ static void op_random(void *ctx, void *buf, size_t len)
 	wg_random_bytes(buf, len);
 }
 
-static void flush_tx(struct daemon *d)
-{
-	bool gso_failed = false;
-
-	wg_txbatch_flush(&d->tx, &gso_failed);
-	if (gso_failed)
-		wg_log(WG_LOG_ERROR, "UDP GSO failed; sending datagrams one "
-		    "by one from now on");
-}
-
 static int op_send_udp(void *ctx, struct wg_endpoint *ep, const uint8_t *buf,
     size_t len)
 {
 	struct daemon *d = ctx;
-	int ret;
 
-	/* Only data messages wait: they go to peers' endpoints, which
-	 * outlive the event; a cookie reply's endpoint is on the stack. */
-	if (d->batching && len > 0 && buf[0] == WG_MSG_DATA) {
-		bool gso = d->tx.gso;
-
-		wg_txbatch_add(&d->tx, ep, buf, len);
-		if (gso && !d->tx.gso)
-			wg_log(WG_LOG_ERROR, "UDP GSO failed; sending "
-			    "datagrams one by one from now on");
-		return 0;
-	}
-	flush_tx(d);
-	ret = wg_udp_send(&d->udp, ep, buf, len);
-
-	if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG))
-		wg_log(WG_LOG_DEBUG, "Failed to send a datagram: %s",
-		    strerror(-ret));
-	return ret;
+	return wg_udp_io_send(&d->udp, ep, buf, len);
 }
 
-static void update_mtu(struct daemon *d, unsigned mtu)
+static int op_send_udp_batch(void *ctx, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n)
 {
-	if (mtu == 0 || mtu == d->mtu)
-		return;
-	wg_log(WG_LOG_INFO, "MTU is now %u", mtu);
-	d->mtu = mtu;
-	wg_device_set_mtu(d->dev, mtu);
-}
+	struct daemon *d = ctx;
 
-static void write_one(struct daemon *d, const uint8_t *packet, size_t len)
-{
-	unsigned mtu;
-	int ret = wg_tun_write_packet(&d->tun, packet, len);
-
-	if (ret == -EMSGSIZE && wg_tun_get_mtu(&d->tun, &mtu) == 0)
-		update_mtu(d, mtu);
-	/* EIO while the interface is down is routine. */
-	if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG))
-		wg_log(WG_LOG_DEBUG, "Failed to write a packet to %s: %s",
-		    d->tun.name, strerror(-ret));
-}
-
-static void write_one_cb(void *ctx, const uint8_t *packet, size_t len)
-{
-	write_one(ctx, packet, len);
-}
-
-static void flush_gro(struct daemon *d)
-{
-	const uint8_t *p;
-	struct virtio_net_hdr h;
-	size_t len;
-	int ret;
-
-	p = wg_gro_packet(&d->gro, &len);
-	if (p == NULL)
-		return;
-	ret = wg_tun_write(&d->tun, p, len);
-	if (ret == -EINVAL && d->gro.segments > 1) {
-		/* Kernels have shipped TUN GSO writes that fail: write the
-		 * segments one by one, now and from now on. */
-		wg_log(WG_LOG_ERROR, "Writing merged TCP segments to %s "
-		    "failed; writing them one by one from now on",
-		    d->tun.name);
-		d->tun_gro = false;
-		memcpy(&h, p, sizeof(h));
-		(void)wg_gso_split(&h, d->gro.buf + WG_VNET_HDR_LEN,
-		    len - WG_VNET_HDR_LEN, d->segment, sizeof(d->segment),
-		    write_one_cb, d);
-	} else if (ret < 0 && wg_log_enabled(WG_LOG_DEBUG)) {
-		wg_log(WG_LOG_DEBUG, "Failed to write a packet to %s: %s",
-		    d->tun.name, strerror(-ret));
-	}
-	wg_gro_reset(&d->gro);
+	return wg_udp_io_send_batch(&d->udp, ep, buf, lens, n);
 }
 
 static void op_write_tun(void *ctx, const uint8_t *packet, size_t len)
 {
 	struct daemon *d = ctx;
 
-	if (d->batching && d->tun_gro) {
-		if (wg_gro_offer(&d->gro, packet, len))
-			return;
-		flush_gro(d);
-		if (wg_gro_offer(&d->gro, packet, len))
-			return;
-	}
-	write_one(d, packet, len);
-}
-
-/* Ends what an event gathered. */
-static void end_batch(struct daemon *d)
-{
-	flush_gro(d);
-	flush_tx(d);
-	d->batching = false;
+	wg_tun_io_write(&d->tun, packet, len);
 }
 
 static void op_log(void *ctx, enum wg_log_level level, const char *line)
@@ -212,60 +102,32 @@ static void op_log(void *ctx, enum wg_log_level level, const char *line)
 
 /* ---------------------------------------------------------------- UAPI ops */
 
-static void watch_udp(struct daemon *d)
-{
-	ev_io_stop(d->loop, &d->udp4_watcher);
-	ev_io_stop(d->loop, &d->udp6_watcher);
-	ev_io_set(&d->udp4_watcher, d->udp.fd4, EV_READ);
-	ev_io_set(&d->udp6_watcher, d->udp.fd6, EV_READ);
-	if (d->udp.fd4 >= 0)
-		ev_io_start(d->loop, &d->udp4_watcher);
-	if (d->udp.fd6 >= 0)
-		ev_io_start(d->loop, &d->udp6_watcher);
-}
-
 static uint16_t uapi_get_port(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	return d->udp.port;
+	return wg_udp_io_port(&d->udp);
 }
 
 static int uapi_set_port(void *ctx, uint16_t port)
 {
 	struct daemon *d = ctx;
-	int ret;
 
-	/* The watchers must not see the old descriptors closed under them. */
-	ev_io_stop(d->loop, &d->udp4_watcher);
-	ev_io_stop(d->loop, &d->udp6_watcher);
-	ret = wg_udp_rebind(&d->udp, port);
-	if (ret == 0 && d->udp_gro && !wg_udp_enable_gro(&d->udp))
-		d->udp_gro = false;
-	watch_udp(d);
-	if (ret < 0)
-		wg_log(WG_LOG_ERROR, "Cannot listen on UDP port %u: %s", port,
-		    strerror(-ret));
-	else
-		wg_log(WG_LOG_INFO, "Listening on UDP port %u", d->udp.port);
-	return ret;
+	return wg_udp_io_set_port(&d->udp, port);
 }
 
 static uint32_t uapi_get_fwmark(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	return d->udp.fwmark;
+	return wg_udp_io_fwmark(&d->udp);
 }
 
 static int uapi_set_fwmark(void *ctx, uint32_t mark)
 {
 	struct daemon *d = ctx;
-	int ret = wg_udp_set_fwmark(&d->udp, mark);
 
-	if (ret < 0)
-		wg_log(WG_LOG_ERROR, "Cannot set fwmark: %s", strerror(-ret));
-	return ret;
+	return wg_udp_io_set_fwmark(&d->udp, mark);
 }
 
 static unsigned uapi_ifindex(void *ctx, const char *name)
@@ -282,144 +144,54 @@ static void stop(struct daemon *d, int status, const char *why)
 	ev_break(d->loop, EVBREAK_ALL);
 }
 
-static void interface_gone(struct daemon *d)
+/* Each readable event of the data path is one batch: what it makes the
+ * core send leaves in UDP GSO runs, what it decrypts in merged TUN
+ * writes, both before the event ends. */
+static void batch_begin(void *ctx)
 {
-	stop(d, 0, "the interface was deleted");
+	struct daemon *d = ctx;
+
+	wg_device_batch_begin(d->dev);
+	wg_tun_io_batch_begin(&d->tun);
 }
 
-static void packet_to_core(void *ctx, const uint8_t *packet, size_t len)
+static void batch_end(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	wg_device_batch_end(d->dev);
+	wg_tun_io_batch_end(&d->tun);
+}
+
+static void packet_from_tun(void *ctx, const uint8_t *packet, size_t len)
 {
 	struct daemon *d = ctx;
 
 	wg_device_send_packet(d->dev, packet, len);
 }
 
-/* One packet read from the TUN, perhaps a TSO super-packet. */
-static void packet_from_tun(struct daemon *d, size_t n)
+static void datagram_from_udp(void *ctx, const struct wg_endpoint *from,
+    uint8_t *buf, size_t len)
 {
-	struct virtio_net_hdr h;
-	int ret;
+	struct daemon *d = ctx;
 
-	if (!d->tun.vnet_hdr) {
-		wg_device_send_packet(d->dev, d->tun_buf, n);
+	wg_device_receive_datagram(d->dev, from, buf, len);
+}
+
+static void mtu_changed(void *ctx, unsigned mtu)
+{
+	struct daemon *d = ctx;
+
+	if (mtu == 0 || mtu == d->mtu)
 		return;
-	}
-	if (n < WG_VNET_HDR_LEN) {
-		d->tun_bad++;
-		return;
-	}
-	memcpy(&h, d->tun_buf, sizeof(h));
-	ret = wg_gso_split(&h, d->tun_buf + WG_VNET_HDR_LEN,
-	    n - WG_VNET_HDR_LEN, d->segment, sizeof(d->segment),
-	    packet_to_core, d);
-	if (ret < 0) {
-		d->tun_bad++;
-		if (wg_log_enabled(WG_LOG_DEBUG))
-			wg_log(WG_LOG_DEBUG, "Dropping a packet from %s: %s",
-			    d->tun.name, strerror(-ret));
-	}
+	wg_log(WG_LOG_INFO, "MTU is now %u", mtu);
+	d->mtu = mtu;
+	wg_device_set_mtu(d->dev, mtu);
 }
 
-static void read_tun(struct daemon *d)
+static void tun_gone(void *ctx, int status, const char *why)
 {
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < TUN_READS; i++) {
-		n = wg_tun_read(&d->tun, d->tun_buf, sizeof(d->tun_buf));
-		if (n == -EAGAIN)
-			return;
-		if (n < 0) {
-			/* EBADFD once the device is deleted (tun.c). */
-			if (!wg_tun_exists(&d->tun) || n == -EBADFD)
-				interface_gone(d);
-			else
-				stop(d, 1, "reading the TUN device failed");
-			return;
-		}
-		packet_from_tun(d, (size_t)n);
-	}
-}
-
-static void on_tun(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct daemon *d = w->data;
-
-	d->batching = true;
-	read_tun(d);
-	end_batch(d);
-}
-
-/* One received message: a datagram, or with UDP GRO several of equal
- * size back to back. */
-static void message_to_core(struct daemon *d, struct wg_udp_msg *m)
-{
-	size_t off, n, seg = m->seg_size ? m->seg_size : m->len;
-
-	if (m->truncated) {
-		d->udp_truncated++;
-		return;
-	}
-	for (off = 0; off < m->len; off += n) {
-		n = m->len - off < seg ? m->len - off : seg;
-		wg_device_receive_datagram(d->dev, &m->from, m->buf + off, n);
-	}
-}
-
-static void read_udp(struct daemon *d, int fd)
-{
-	int round, got, i;
-
-	for (round = 0; round < UDP_ROUNDS; round++) {
-		for (i = 0; i < UDP_BATCH; i++) {
-			d->rx[i].buf = d->rx_bufs + (size_t)i * UDP_MSG_BUF;
-			d->rx[i].cap = UDP_MSG_BUF;
-		}
-		got = wg_udp_recv_batch(fd, d->rx, UDP_BATCH);
-		if (got == -EAGAIN)
-			return;
-		/* ICMP errors surface as ECONNREFUSED and the like: each
-		 * concerns one datagram, already consumed, not the
-		 * socket. */
-		if (got < 0) {
-			if (wg_log_enabled(WG_LOG_DEBUG))
-				wg_log(WG_LOG_DEBUG, "UDP receive: %s",
-				    strerror(-got));
-			continue;
-		}
-		for (i = 0; i < got; i++)
-			message_to_core(d, &d->rx[i]);
-		if (got < UDP_BATCH)
-			return;
-	}
-}
-
-static void on_udp(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct daemon *d = w->data;
-
-	d->batching = true;
-	read_udp(d, w->fd);
-	end_batch(d);
-}
-
-static void on_netlink(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct daemon *d = w->data;
-	bool deleted = false;
-	unsigned mtu = 0;
-
-	if (wg_tun_monitor(&d->tun, &deleted, &mtu) == -ENOBUFS) {
-		/* Messages were lost: look for ourselves. */
-		deleted = true;
-		if (wg_tun_get_mtu(&d->tun, &mtu) < 0)
-			mtu = 0;
-	}
-	update_mtu(d, mtu);
-	/* DELLINK is also sent when the interface moves to another network
-	 * namespace, where it keeps working: the descriptor decides. */
-	if (deleted && !wg_tun_exists(&d->tun))
-		interface_gone(d);
+	stop(ctx, status, why);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -476,12 +248,14 @@ static int fail(struct daemon *d, int ret, const char *fmt, ...)
 	return ret;
 }
 
+/* Opens everything in order, or on failure closes what it opened and
+ * says why in d->error. */
 static int setup(struct daemon *d, const char *ifname)
 {
 	const struct wg_device_ops ops = {
 		.ctx = d, .now = op_now, .wall = op_wall, .random = op_random,
-		.send_udp = op_send_udp, .write_tun = op_write_tun,
-		.log = op_log,
+		.send_udp = op_send_udp, .send_udp_batch = op_send_udp_batch,
+		.write_tun = op_write_tun, .log = op_log,
 	};
 	const char *why;
 	char bad[32];
@@ -498,33 +272,39 @@ static int setup(struct daemon *d, const char *ifname)
 	if (ret < 0)
 		return fail(d, ret, "%s (%s/%s.sock)", why, WG_UAPI_SOCKET_DIR,
 		    ifname);
-	ret = wg_tun_open(&d->tun, ifname,
-	    d->offloads.tun_tso || d->offloads.tun_gro, d->offloads.tun_tso);
-	if (ret == -EBUSY)
-		return fail(d, ret, "cannot create TUN device %s (is another "
+	ret = wg_tun_io_init(&d->tun, ifname, &d->offloads);
+	if (ret == -EBUSY) {
+		fail(d, ret, "cannot create TUN device %s (is another "
 		    "interface using that name?)", ifname);
-	if (ret < 0)
-		return fail(d, ret, "cannot create TUN device %s", ifname);
-	ret = wg_udp_open(&d->udp, 0, 0);
-	if (ret < 0)
-		return fail(d, ret, "cannot open the UDP sockets");
-	d->tun_gro = d->offloads.tun_gro && d->tun.vnet_hdr;
-	d->udp_gro = d->offloads.udp_gro && wg_udp_enable_gro(&d->udp);
-	wg_txbatch_init(&d->tx, &d->udp, d->offloads.udp_gso);
-	wg_gro_reset(&d->gro);
-	d->rx_bufs = malloc((size_t)UDP_BATCH * UDP_MSG_BUF);
-	if (d->rx_bufs == NULL)
-		return fail(d, -ENOMEM, "cannot allocate receive buffers");
+		goto err_uapi;
+	}
+	if (ret < 0) {
+		fail(d, ret, "cannot create TUN device %s", ifname);
+		goto err_uapi;
+	}
+	ret = wg_udp_io_init(&d->udp, &d->offloads);
+	if (ret < 0) {
+		fail(d, ret, "cannot open the UDP sockets");
+		goto err_tun;
+	}
 	d->dev = wg_device_new(&ops);
-	if (d->dev == NULL)
-		return fail(d, -ENOMEM, "cannot create the device");
-	if (wg_tun_get_mtu(&d->tun, &d->mtu) < 0)
-		d->mtu = WG_TUN_DEFAULT_MTU;
+	if (d->dev == NULL) {
+		ret = fail(d, -ENOMEM, "cannot create the device");
+		goto err_udp;
+	}
+	d->mtu = wg_tun_io_mtu(&d->tun);
 	wg_device_set_mtu(d->dev, d->mtu);
 	return 0;
+err_udp:
+	wg_udp_io_uninit(&d->udp);
+err_tun:
+	wg_tun_io_uninit(&d->tun);
+err_uapi:
+	wg_uapi_server_close(&d->uapi);
+	return ret;
 }
 
-static void start_watchers(struct daemon *d)
+static void start(struct daemon *d)
 {
 	const struct wg_uapi_ops uapi_ops = {
 		.ctx = d, .get_listen_port = uapi_get_port,
@@ -532,26 +312,27 @@ static void start_watchers(struct daemon *d)
 		.get_fwmark = uapi_get_fwmark, .set_fwmark = uapi_set_fwmark,
 		.ifindex = uapi_ifindex,
 	};
+	const struct wg_tun_io_events tun_events = {
+		.ctx = d, .begin = batch_begin, .packet = packet_from_tun,
+		.end = batch_end, .mtu = mtu_changed, .gone = tun_gone,
+	};
+	const struct wg_udp_io_events udp_events = {
+		.ctx = d, .begin = batch_begin, .datagram = datagram_from_udp,
+		.end = batch_end,
+	};
 	struct ev_loop *loop = d->loop;
 
-	ev_io_init(&d->tun_watcher, on_tun, d->tun.fd, EV_READ);
-	ev_io_init(&d->netlink_watcher, on_netlink, d->tun.netlink_fd, EV_READ);
-	ev_init(&d->udp4_watcher, on_udp);
-	ev_init(&d->udp6_watcher, on_udp);
 	ev_signal_init(&d->sigterm, on_signal, SIGTERM);
 	ev_signal_init(&d->sigint, on_signal, SIGINT);
 	ev_signal_init(&d->sighup, on_signal, SIGHUP);
 	ev_init(&d->timer, on_timer);
 	ev_prepare_init(&d->prepare, on_prepare);
-	d->tun_watcher.data = d->netlink_watcher.data = d;
-	d->udp4_watcher.data = d->udp6_watcher.data = d;
 	d->sigterm.data = d->sigint.data = d->sighup.data = d;
 	d->timer.data = d->prepare.data = d;
 	d->armed_deadline = UINT64_MAX;
 
-	ev_io_start(loop, &d->tun_watcher);
-	ev_io_start(loop, &d->netlink_watcher);
-	watch_udp(d);
+	wg_tun_io_start(&d->tun, loop, &tun_events);
+	wg_udp_io_start(&d->udp, loop, &udp_events);
 	ev_signal_start(loop, &d->sigterm);
 	ev_signal_start(loop, &d->sigint);
 	ev_signal_start(loop, &d->sighup);
@@ -560,15 +341,16 @@ static void start_watchers(struct daemon *d)
 	    d);
 }
 
+/* After a successful setup(), whether start() ran or not. */
 static void teardown(struct daemon *d)
 {
 	/* The socket goes first: wg must not find a daemon that is gone. */
 	wg_uapi_server_close(&d->uapi);
-	if (d->dev)
-		wg_device_free(d->dev);
-	wg_udp_close(&d->udp);
-	wg_tun_close(&d->tun);
-	free(d->rx_bufs);
+	wg_tun_io_stop(&d->tun);
+	wg_udp_io_stop(&d->udp);
+	wg_device_free(d->dev);
+	wg_udp_io_uninit(&d->udp);
+	wg_tun_io_uninit(&d->tun);
 }
 
 /* ---------------------------------------------------------------- process */
@@ -612,6 +394,26 @@ static void detach(void)
 	wg_log_use_syslog();
 }
 
+/* A setup failure: on stderr in the foreground, else to the parent. */
+static void report_error(const struct daemon *d, bool foreground, int fd)
+{
+	if (foreground)
+		fprintf(stderr, "wgu: %s\n", d->error);
+	else
+		(void)wg_write_all(fd, d->error, strlen(d->error));
+}
+
+static void log_started(const struct daemon *d, const char *ifname)
+{
+	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
+	    wg_udp_io_port(&d->udp));
+	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
+	    "UDP GRO %s", wg_tun_io_tso(&d->tun) ? "on" : "off",
+	    wg_tun_io_gro(&d->tun) ? "on" : "off",
+	    wg_udp_io_gso(&d->udp) ? "on" : "off",
+	    wg_udp_io_gro(&d->udp) ? "on" : "off");
+}
+
 int wg_daemon_main(const char *ifname, bool foreground)
 {
 	struct daemon *d;
@@ -642,33 +444,19 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		fprintf(stderr, "wgu: out of memory\n");
 		return 1;
 	}
-	d->tun.fd = d->tun.netlink_fd = d->udp.fd4 = d->udp.fd6 = -1;
-	d->uapi.fd = -1;
 	if (setup(d, ifname) < 0) {
-		if (foreground)
-			fprintf(stderr, "wgu: %s\n", d->error);
-		else
-			(void)wg_write_all(report[1], d->error,
-			    strlen(d->error));
-		goto out;
+		report_error(d, foreground, report[1]);
+		goto out_free;
 	}
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL) {
 		snprintf(d->error, sizeof(d->error), "cannot start libev");
-		if (foreground)
-			fprintf(stderr, "wgu: %s\n", d->error);
-		else
-			(void)wg_write_all(report[1], d->error,
-			    strlen(d->error));
+		report_error(d, foreground, report[1]);
 		goto out;
 	}
-	start_watchers(d);
+	start(d);
 	wg_privileges_drop();
-	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
-	    d->udp.port);
-	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
-	    "UDP GRO %s", d->tun.tso ? "on" : "off", d->tun_gro ? "on" : "off",
-	    d->tx.gso ? "on" : "off", d->udp_gro ? "on" : "off");
+	log_started(d, ifname);
 	if (!foreground) {
 		detach();
 		(void)wg_write_all(report[1], "\n", 1);
@@ -679,6 +467,7 @@ int wg_daemon_main(const char *ifname, bool foreground)
 	status = d->status;
 out:
 	teardown(d);
+out_free:
 	if (report[1] >= 0)
 		close(report[1]);
 	free(d);

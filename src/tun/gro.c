@@ -1,7 +1,8 @@
 /* TCP segment merging; see gro.h.  The merge rules follow the kernel's
  * tcp_gro_receive() and inet_gro_receive(): a flush on any difference in
  * the IP header except length, ID and checksum, or in the TCP header
- * except sequence number, PSH and checksum. */
+ * except sequence number, PSH and checksum; an IPv4 header whose checksum
+ * does not verify is never merged. */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -42,6 +43,11 @@ static bool mergeable(const uint8_t *pkt, size_t len, struct layout *t)
 		/* MF set or a fragment offset: not a whole segment. */
 		if ((wg_load_be16(pkt + 6) & 0x3fff) != 0 || pkt[9] != PROTO_TCP ||
 		    wg_load_be16(pkt + 2) != len)
+			return false;
+		/* A bad header checksum: inet_gro_receive() leaves it
+		 * unmerged and ip_rcv() drops it, so it goes to the TUN on
+		 * its own, as it came; merged, it would get a fresh one. */
+		if (wg_csum_fold(wg_csum_add(0, pkt, IPV4_HEADER)) != 0xffff)
 			return false;
 		t->family = AF_INET;
 		t->ip_len = IPV4_HEADER;

@@ -7,7 +7,8 @@
  * tcp_gro_receive() do it.  Only what the kernel's GRO would merge is
  * merged: consecutive segments of one flow (same addresses, ports, ack,
  * window, TCP options and IP fields), each carrying mss bytes except the
- * last, in sequence, with no flags but ACK (PSH closes the run).
+ * last, in sequence, with no flags but ACK (PSH closes the run), and an
+ * IPv4 header checksum that verifies.
  * Anything else is written on its own, in arrival order.
  *
  * Pure: no I/O; the caller writes wg_gro_packet() and calls

@@ -1,44 +1,43 @@
-/* Gathering datagrams into UDP GSO sends; see txbatch.h. */
+/* Sending a batch of datagrams to one endpoint in UDP GSO runs; see
+ * txbatch.h. */
 #include <errno.h>
-#include <string.h>
 
+#include "log.h"
 #include "txbatch.h"
 
 void wg_txbatch_init(struct wg_txbatch *b, struct wg_udp *udp, bool gso)
 {
 	b->udp = udp;
 	b->gso = gso;
-	b->ep = NULL;
-	b->len = b->count = 0;
-	b->seg_size = 0;
-	b->closed = false;
 	b->send_errors = 0;
 }
 
-static bool same_endpoint(const struct wg_endpoint *a,
-    const struct wg_endpoint *b)
+/* How many datagrams from lens[0] on form one GSO run: equal sizes, the
+ * last possibly shorter, within the kernel's limits. */
+static unsigned run_length(const size_t *lens, unsigned n)
 {
-	return a == b;
-}
+	size_t seg = lens[0], total = lens[0];
+	unsigned i;
 
-static bool fits(const struct wg_txbatch *b, const struct wg_endpoint *ep,
-    size_t len)
-{
-	return b->ep != NULL && b->gso && !b->closed &&
-	    same_endpoint(b->ep, ep) && len <= b->seg_size &&
-	    b->count < WG_UDP_MAX_SEGMENTS &&
-	    b->len + len <= sizeof(b->buf);
+	for (i = 1; i < n && i < WG_UDP_MAX_SEGMENTS; i++) {
+		if (lens[i] > seg || total + lens[i] > WG_UDP_MAX_GSO_BYTES)
+			break;
+		total += lens[i];
+		if (lens[i] < seg)
+			return i + 1;
+	}
+	return i;
 }
 
 /* Without GSO, or to find out whether GSO was the problem. */
-static int send_one_by_one(struct wg_txbatch *b)
+static int send_one_by_one(struct wg_txbatch *b, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n)
 {
-	size_t off, n;
+	unsigned i;
 	int ret, last = 0;
 
-	for (off = 0; off < b->len; off += n) {
-		n = b->len - off < b->seg_size ? b->len - off : b->seg_size;
-		ret = wg_udp_send(b->udp, b->ep, b->buf + off, n);
+	for (i = 0; i < n; buf += lens[i], i++) {
+		ret = wg_udp_send(b->udp, ep, buf, lens[i]);
 		if (ret < 0) {
 			b->send_errors++;
 			last = ret;
@@ -47,57 +46,54 @@ static int send_one_by_one(struct wg_txbatch *b)
 	return last;
 }
 
-int wg_txbatch_flush(struct wg_txbatch *b, bool *gso_failed)
+/* A full socket buffer or an unreachable peer says nothing about GSO;
+ * anything else may be the kernel's GSO failing. */
+static bool may_be_gso(int err)
+{
+	return err != -EAGAIN && err != -ENOBUFS && err != -EHOSTUNREACH &&
+	    err != -ENETUNREACH && err != -ECONNREFUSED;
+}
+
+static int send_run(struct wg_txbatch *b, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n, size_t total)
 {
 	int ret;
 
-	if (b->ep == NULL)
+	if (n == 1 || !b->gso)
+		return send_one_by_one(b, ep, buf, lens, n);
+	ret = wg_udp_send_segments(b->udp, ep, buf, total, lens[0]);
+	if (ret == 0)
 		return 0;
-	if (b->count == 1) {
-		ret = wg_udp_send(b->udp, b->ep, b->buf, b->len);
-		if (ret < 0)
-			b->send_errors++;
-	} else {
-		ret = wg_udp_send_segments(b->udp, b->ep, b->buf, b->len,
-		    b->seg_size);
-		/* A full socket buffer or an unreachable peer says nothing
-		 * about GSO; anything else gets one retry without it. */
-		if (ret < 0 && ret != -EAGAIN && ret != -ENOBUFS &&
-		    ret != -EHOSTUNREACH && ret != -ENETUNREACH &&
-		    ret != -ECONNREFUSED) {
-			ret = send_one_by_one(b);
-			if (ret == 0) {
-				b->gso = false;
-				if (gso_failed)
-					*gso_failed = true;
-			}
-		} else if (ret < 0) {
-			b->send_errors += b->count;
-		}
+	if (!may_be_gso(ret)) {
+		b->send_errors += n;
+		return ret;
 	}
-	b->ep = NULL;
-	b->len = b->count = 0;
-	b->closed = false;
+	ret = send_one_by_one(b, ep, buf, lens, n);
+	if (ret == 0) {
+		b->gso = false;
+		wg_log(WG_LOG_ERROR, "UDP GSO failed; sending datagrams one "
+		    "by one from now on");
+	}
 	return ret;
 }
 
-int wg_txbatch_add(struct wg_txbatch *b, struct wg_endpoint *ep,
-    const uint8_t *buf, size_t len)
+int wg_txbatch_send(struct wg_txbatch *b, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n)
 {
-	int ret = 0;
+	unsigned i, run;
+	size_t total;
+	int ret, last = 0;
 
-	if (len > sizeof(b->buf))
-		return -EMSGSIZE;
-	if (b->ep != NULL && !fits(b, ep, len))
-		ret = wg_txbatch_flush(b, NULL);
-	if (b->ep == NULL) {
-		b->ep = ep;
-		b->seg_size = len;
+	while (n > 0) {
+		run = b->gso ? run_length(lens, n) : n;
+		for (total = 0, i = 0; i < run; i++)
+			total += lens[i];
+		ret = send_run(b, ep, buf, lens, run, total);
+		if (ret < 0)
+			last = ret;
+		buf += total;
+		lens += run;
+		n -= run;
 	}
-	memcpy(b->buf + b->len, buf, len);
-	b->len += len;
-	b->count++;
-	if (len < b->seg_size)
-		b->closed = true;
-	return ret;
+	return last;
 }

@@ -1,13 +1,12 @@
-/* Outgoing datagrams gathered while one readable event is handled, so
- * that a run of equal-sized datagrams to one endpoint (the segments of a
- * TCP super-packet, once encrypted) leaves in one UDP GSO system call
- * instead of one each.  Order is kept: a datagram that cannot join the
- * pending run flushes it first.
+/* Sending a batch of datagrams to one endpoint (what the core hands to
+ * ops->send_udp_batch, device.h) with as few system calls as UDP GSO
+ * allows: each run of equal-sized datagrams (the last of a run may be
+ * shorter, as the kernel's UDP_SEGMENT wants) leaves in one sendmsg.
+ * Order is kept.
  *
- * The pending run refers to the peer's endpoint by pointer (a failed
- * sticky source is cleared there, as wg_udp_send does), so the owner
- * flushes before anything can remove a peer: at the end of every event
- * that added to it. */
+ * When a GSO send fails but the same datagrams then go out one by one,
+ * the kernel's UDP GSO is broken (such kernels have shipped): it is
+ * turned off for good, and that is logged once, here. */
 #ifndef WG_TXBATCH_H
 #define WG_TXBATCH_H
 
@@ -15,30 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gso.h"
 #include "udp.h"
 
 struct wg_txbatch {
 	struct wg_udp *udp;
 	bool gso;		/* UDP_SEGMENT in use; off after a failure */
-	struct wg_endpoint *ep;	/* of the pending run, NULL when empty */
-	size_t seg_size, len;
-	unsigned count;
-	bool closed;		/* a shorter datagram ended the run */
 	uint64_t send_errors;	/* datagrams the kernel refused */
-	uint8_t buf[WG_GSO_MAX_PACKET];
 };
 
+/* udp must outlive b; gso says whether to try UDP GSO at all. */
 void wg_txbatch_init(struct wg_txbatch *b, struct wg_udp *udp, bool gso);
 
-/* Queues one datagram for ep (copied).  Returns 0, or the error of a
- * flush it had to do first. */
-int wg_txbatch_add(struct wg_txbatch *b, struct wg_endpoint *ep,
-    const uint8_t *buf, size_t len);
-
-/* Sends the pending run.  When UDP GSO fails but the same datagrams go
- * out one by one, GSO is turned off for good (kernels have shipped
- * broken UDP GSO) and *gso_failed set.  Returns 0 or the last error. */
-int wg_txbatch_flush(struct wg_txbatch *b, bool *gso_failed);
+/* Sends the n datagrams laid back to back in buf (the i-th lens[i]
+ * bytes) to ep, in order; ep as for wg_udp_send.  Returns 0 when all
+ * left, else the last error (each refused datagram is counted). */
+int wg_txbatch_send(struct wg_txbatch *b, struct wg_endpoint *ep,
+    const uint8_t *buf, const size_t *lens, unsigned n);
 
 #endif

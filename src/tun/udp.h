@@ -20,6 +20,9 @@ enum {
 	WG_UDP_MAX_BATCH = 64,		/* messages per recvmmsg */
 	/* The kernel's UDP_MAX_SEGMENTS before Linux 6.9 raised it. */
 	WG_UDP_MAX_SEGMENTS = 64,
+	/* What one UDP GSO send carries: 64 KiB less the IPv6 and UDP
+	 * headers. */
+	WG_UDP_MAX_GSO_BYTES = 65535 - 40 - 8,
 };
 
 struct wg_udp {
