@@ -269,9 +269,13 @@ static int setup(struct daemon *d, const char *ifname)
 	/* The socket first: a daemon already serving this name is the
 	 * clearest error, before the TUN device reports "busy". */
 	ret = wg_uapi_server_open(&d->uapi, ifname, &why);
-	if (ret < 0)
-		return fail(d, ret, "%s (%s/%s.sock)", why, WG_UAPI_SOCKET_DIR,
-		    ifname);
+	if (ret < 0) {
+		char path[WG_UAPI_PATH_SIZE];
+
+		if (wg_uapi_socket_path(path, sizeof(path), ifname) < 0)
+			snprintf(path, sizeof(path), "%s", WG_UAPI_SOCKET_DIR);
+		return fail(d, ret, "%s (%s)", why, path);
+	}
 	ret = wg_tun_io_init(&d->tun, ifname, &d->offloads);
 	if (ret == -EBUSY) {
 		fail(d, ret, "cannot create TUN device %s (is another "
