@@ -278,14 +278,15 @@ EOF
 clients_served() {
 	sock=$WG_SOCKET_DIR/$cfg_wgu.sock
 	perl -MIO::Socket::UNIX -e '$c = IO::Socket::UNIX->new(Peer => $ARGV[0])
-	    or die "$!\n"; syswrite($c, "set=1\nlisten_port="); sleep 5' \
-	    "$sock" &
+	    or die "$!\n"; syswrite($c, "set=1\nlisten_port="); $| = 1;
+	    print "sent\n"; sleep 5' "$sock" >"$lib_tmp/stalled.out" &
 	stalled=$!
 	perl -MIO::Socket::UNIX -e '$c = IO::Socket::UNIX->new(Peer => $ARGV[0])
-	    or die "$!\n"; syswrite($c, "\0\1\2garbage" x 1000); sleep 5' \
-	    "$sock" &
+	    or die "$!\n"; syswrite($c, "\0\1\2garbage" x 1000); $| = 1;
+	    print "sent\n"; sleep 5' "$sock" >"$lib_tmp/garbage.out" &
 	garbage=$!
-	sleep 0.3
+	wait_until 5 grep -q sent "$lib_tmp/stalled.out"
+	wait_until 5 grep -q sent "$lib_tmp/garbage.out"
 	pids=
 	i=0
 	while [ $i -lt 20 ]; do
@@ -337,12 +338,7 @@ socket_pid() {
 }
 
 mtu_logged() {
-	n=20
-	while [ $n -gt 0 ]; do
-		grep -q "MTU is now $2\$" "$lib_tmp/$1.log" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
+	wait_until 2 grep -q "MTU is now $2\$" "$lib_tmp/$1.log" && return 0
 	sed 's/^/    /' "$lib_tmp/$1.log"
 	return 1
 }
@@ -385,6 +381,8 @@ life_tests() {
 	if start_wgu "$life_ns" wv-$tag && ns_create wgu-m-$tag; then
 		pid=$lib_last_pid
 		ip -n "$life_ns" link set wv-$tag netns wgu-m-$tag
+		# Time for a wrong exit on the DELLINK: an absence is waited
+		# for by time.
 		sleep 0.3
 		check "moved to another namespace: keeps running and serving" \
 		    sh -c "grep -q '^[^)]*) [^Z]' /proc/$pid/stat &&
@@ -437,11 +435,7 @@ life_tests() {
 	check "the first one still serves" sh -c "wg show wb-$tag >/dev/null"
 	if [ -n "$bg_pid" ]; then
 		kill -TERM "$bg_pid"
-		n=50
-		while is_running "$bg_pid" && [ $n -gt 0 ]; do
-			sleep 0.1
-			n=$((n - 1))
-		done
+		wait_until 5 not is_running "$bg_pid"
 		# Not our child: once gone it may linger as a zombie of
 		# init, which is_running does not count.
 		check "daemon: SIGTERM ends it and removes the socket" \

@@ -57,6 +57,7 @@ wg set "$pif" private-key "$lib_tmp/p.key" \
 # The move, before any address: as `ip link set wg0 netns` is used.
 ip -n "$outer" link set "$wif" netns "$inner"
 check "the interface moved to the inner namespace" link_in "$inner" "$wif"
+# Time for a wrong exit on the DELLINK: an absence is waited for by time.
 sleep 0.3
 check "the daemon survives the move" is_running "$wpid"
 check "wg still reaches the daemon after the move" \

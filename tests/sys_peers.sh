@@ -142,10 +142,11 @@ check "dual stack: one UDP port, both families" eval \
 
 # ---------------------------------------------------------------- runtime
 
+replies0=$(echo_replies "$hub")
 ip netns exec "$hub" ping -q -c 80 -i 0.05 -W 1 10.9.0.2 \
     >"$lib_tmp/stream.out" 2>&1 &
 stream=$!
-sleep 0.5
+wait_until 5 replies_above "$hub" "$replies0"
 wg set "$hif" peer "$pub3" remove
 check "edge 3 removed at runtime" \
     eval "! wg show $hif peers | grep -qF '$pub3'"

@@ -274,7 +274,7 @@ ip netns exec "$hub" perl -e 'use IO::Socket::IP;
     my $s = IO::Socket::IP->new(LocalHost => "::", LocalPort => 51820,
     Proto => "udp") or die "bind: $@\n"; sleep 20;' &
 blocker=$!
-sleep 0.3
+wait_until 5 listens "$hub" 51820 udp
 refused "a port in use rolls back" \
     "wgu: setting the configuration failed: Address already in use"
 kill "$blocker" && wait "$blocker" 2>/dev/null

@@ -66,10 +66,11 @@ endpoint_is() {
 # it may lose what was in flight until the edge's next keepalive, not more
 # (and not the end of the stream).
 stream_start() {
+	lib_replies0=$(echo_replies "$1")
 	ip netns exec "$1" ping -n -c 40 -i 0.1 -W 1 "$2" \
 	    >"$lib_tmp/stream.out" 2>&1 &
 	lib_stream=$!
-	sleep 0.5
+	wait_until 5 replies_above "$1" "$lib_replies0"
 }
 stream_ok() {
 	wait "$lib_stream"
