@@ -181,6 +181,16 @@ ns_create() {
 	ip -n "$1" link set lo up
 }
 
+# ns_kill NS...: kill -9 of whatever still runs in the namespaces (what
+# `wgu up` or a broker starts there is ours without being our child).
+ns_kill() {
+	for nk_ns in "$@"; do
+		for nk_pid in $(ip netns pids "$nk_ns" 2>/dev/null); do
+			kill -KILL "$nk_pid" 2>/dev/null
+		done
+	done
+}
+
 # ns_addr NS ADDR/LEN DEV: adds an address, IPv6 without duplicate
 # address detection (it would hold the address back for a second or two).
 ns_addr() {
@@ -188,6 +198,17 @@ ns_addr() {
 	*:*) ip -n "$1" addr add "$2" dev "$3" nodad ;;
 	*) ip -n "$1" addr add "$2" dev "$3" ;;
 	esac
+}
+
+# ns_if_up NS DEV ADDR/LEN...: DEV in NS with these addresses (ns_addr),
+# then up.
+ns_if_up() {
+	niu_ns=$1 niu_dev=$2
+	shift 2
+	for niu_addr in "$@"; do
+		ns_addr "$niu_ns" "$niu_addr" "$niu_dev" || return 1
+	done
+	ip -n "$niu_ns" link set "$niu_dev" up
 }
 
 # ns_link NS1 NS2 ADDR1/LEN ADDR2/LEN: a veth pair "veth0" between two

@@ -29,7 +29,7 @@
 #
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
-# none, log_keys, all_logged.
+# none, log_keys, all_logged, client_conf.
 
 plant_programs() {
 	bindir=$(dirname "$WGU")
@@ -90,6 +90,17 @@ all_logged() {
 	! comm -23 "$1" "$lib_tmp/logged" | grep -q .
 }
 
+# client_conf NAME USER PASSWORD-FILE: mosquitto_sub/pub's options files
+# in $lib_tmp/NAME (their $XDG_CONFIG_HOME), with USER's password: the
+# credentials never go on a command line.
+client_conf() {
+	mkdir -p -m 700 "$lib_tmp/$1"
+	(umask 077
+	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
+	    >"$lib_tmp/$1/mosquitto_sub"
+	cp "$lib_tmp/$1/mosquitto_sub" "$lib_tmp/$1/mosquitto_pub")
+}
+
 plant_node_list() {
 	pnl_width=2
 	[ "$1" -gt 99 ] && pnl_width=3
@@ -111,11 +122,7 @@ plant_cleanup() {
 		    >/dev/null 2>&1
 	done
 	lib_stop_daemons
-	for pc_ns in $hub $edge; do
-		for pc_pid in $(ip netns pids "$pc_ns" 2>/dev/null); do
-			kill -KILL "$pc_pid" 2>/dev/null
-		done
-	done
+	ns_kill "$hub" "$edge"
 	lib_cleanup
 }
 

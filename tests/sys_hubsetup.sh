@@ -242,9 +242,7 @@ host_state >"$lib_tmp/host.before"
 
 ns=hs$$
 hubsetup_cleanup() {
-	for pid in $(ip netns pids "$ns" 2>/dev/null); do
-		kill -KILL "$pid" 2>/dev/null
-	done
+	ns_kill "$ns"
 	lib_cleanup
 }
 trap hubsetup_cleanup EXIT

@@ -157,14 +157,7 @@ check "log: the last boot holds all the simulator generated" last_ok
 
 # ---------------------------------------------------------------- security
 # Credentials for mosquitto_sub/pub go through their options file, never
-# the command line: $XDG_CONFIG_HOME/mosquitto_sub (and _pub).
-client_conf() { # NAME USER PASSWORD-FILE
-	mkdir -p -m 700 "$lib_tmp/$1"
-	(umask 077
-	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
-	    >"$lib_tmp/$1/mosquitto_sub"
-	cp "$lib_tmp/$1/mosquitto_sub" "$lib_tmp/$1/mosquitto_pub")
-}
+# the command line (client_conf).
 client_conf c-edge1 edge-01 "$hubdir/clients/edge-01.pw"
 client_conf c-hist historian "$hubdir/clients/historian.pw"
 client_conf c-none nobody /dev/null

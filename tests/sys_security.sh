@@ -36,6 +36,8 @@
 # Needs root, wg, mosquitto and its clients; exits 77 otherwise.  About 10 s.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 lib_require_root
 lib_require_cmds ip wg mosquitto mosquitto_passwd mosquitto_sub \
@@ -61,11 +63,7 @@ security_cleanup() {
 	    ip netns exec "$hub" "$WGU" down "$conf_dir/$hif.conf" \
 	    >/dev/null 2>&1
 	lib_stop_daemons
-	for ns in $hub $edge $intr $mns; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
+	ns_kill "$hub" "$edge" "$intr" "$mns"
 	lib_cleanup
 }
 trap security_cleanup EXIT
@@ -189,13 +187,6 @@ check "broker: listens on 10.0.0.1:1883 and nothing else" sh -c "
     grep -v ':51820\$' | sort -u)\" = 10.0.0.1:1883 ]"
 
 # Credentials through mosquitto_sub/pub's options files, never argv.
-client_conf() { # NAME USER PASSWORD-FILE
-	mkdir -m 700 "$lib_tmp/$1"
-	(umask 077
-	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
-	    >"$lib_tmp/$1/mosquitto_sub"
-	cp "$lib_tmp/$1/mosquitto_sub" "$lib_tmp/$1/mosquitto_pub")
-}
 client_conf c-edge1 edge-01 "$hubdir/clients/edge-01.pw"
 client_conf c-edge2 edge-02 "$hubdir/clients/edge-02.pw"
 client_conf c-hist historian "$hubdir/clients/historian.pw"

@@ -1,6 +1,6 @@
-/* What the known-answer tests share on top of check.h: the vector files as
- * cJSON trees, their string fields and Wycheproof flags, and hex of a
- * fixed length.
+/* What the unit tests share on top of check.h: the known-answer vector
+ * files as cJSON trees, their string fields and Wycheproof flags, hex of a
+ * fixed length, and a seeded random sequence.
  *
  * Static inline like check.h, whose counters are per program: a failure
  * here fails the current test of the program that includes it. */
@@ -59,6 +59,17 @@ static inline bool unhex(const char *hex, uint8_t *out, size_t len)
 		return true;
 	CHECK_FAIL("not %zu bytes of hex: %.40s", len, hex ? hex : "(null)");
 	return false;
+}
+
+/* splitmix64: the next number of the sequence *state seeds; a fixed seed
+ * gives the same sequence on every run. */
+static inline uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 #endif

@@ -58,11 +58,7 @@ VG_STATUS=99
 
 valgrind_cleanup() {
 	lib_stop_daemons
-	for ns in $na $nb $nm; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
+	ns_kill "$na" "$nb" "$nm"
 	lib_cleanup
 }
 trap valgrind_cleanup EXIT
