@@ -236,8 +236,9 @@ serves_socket() {
 
 # listens NS PORT [PROTO]: something listens on PORT (TCP, or udp) in NS.
 listens() {
-	[ "${3:-tcp}" = udp ] && set -- "$1" "$2" -Hlun || set -- "$1" "$2" -Hltn
-	ip netns exec "$1" ss "$3" "sport = :$2" | grep -q .
+	ls_opt=-Hltn
+	[ "${3:-tcp}" = udp ] && ls_opt=-Hlun
+	ip netns exec "$1" ss "$ls_opt" "sport = :$2" | grep -q .
 }
 
 # wait_listen NS PORT: true once something listens on TCP PORT in NS (5 s).

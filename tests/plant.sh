@@ -94,7 +94,7 @@ all_logged() {
 # in $lib_tmp/NAME (their $XDG_CONFIG_HOME), with USER's password: the
 # credentials never go on a command line.
 client_conf() {
-	mkdir -p -m 700 "$lib_tmp/$1"
+	mkdir -m 700 "$lib_tmp/$1"
 	(umask 077
 	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
 	    >"$lib_tmp/$1/mosquitto_sub"
@@ -235,6 +235,6 @@ historian_subscribed() {
 	[ "$(historian_subscriptions)" -gt "$hist_subscribed" ]
 }
 historian_subscriptions() {
-	cat "${plant_logs:-$lib_tmp}/historian.log" 2>/dev/null |
-	    grep -c 'subscribed to'
+	hs_log=${plant_logs:-$lib_tmp}/historian.log
+	if [ -e "$hs_log" ]; then grep -c 'subscribed to' "$hs_log"; else echo 0; fi
 }
