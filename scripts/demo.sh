@@ -26,7 +26,8 @@
 # log and, with gnuplot, the plot industrial_production.png, in --out DIR
 # (default ./wgu-demo-DATE-TIME).  All traffic stays inside the two
 # namespaces.  Binaries: $WGU_BINDIR, else build/src of this checkout, else
-# $PATH.
+# $PATH.  The hub-and-edge setup is the pipeline tests' own, from
+# tests/plant.sh (with tests/lib.sh) beside this script.
 set -u
 
 usage() {
@@ -41,6 +42,11 @@ die() {
 }
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib.sh
+. "$top/tests/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$top/tests/plant.sh"
+srcdir=$top
 duration=75 nodes=3 rate=1 out='' plot=yes
 cycle=30
 while [ $# -gt 0 ]; do
@@ -97,54 +103,10 @@ for c in ip ping mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub ss \
 done
 getent group mosquitto >/dev/null || die "no mosquitto group (install mosquitto)"
 
-# ---------------------------------------------------------------- cleanup
+# ---------------------------------------------------------------- network
 tag=$$
-hub=wgu-hub-$tag
-edge=wgu-edge-$tag
-hif=wgh$tag
-eif=wge$tag
-prefix=plant1/area1/line1
-tmp=''
-pids=''
-made_ns=''
-
-cleanup() {
-	trap - EXIT INT TERM HUP
-	for pid in $pids; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $pids; do
-		n=30
-		while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do
-			sleep 0.1
-			n=$((n - 1))
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	if [ -n "$tmp" ]; then
-		[ -e "$tmp/$hif.conf" ] && ip netns exec "$hub" "$WGU" down \
-		    "$tmp/$hif.conf" >/dev/null 2>&1
-		[ -e "$tmp/$eif.conf" ] && ip netns exec "$edge" "$WGU" down \
-		    "$tmp/$eif.conf" >/dev/null 2>&1
-	fi
-	# Anything still running in our namespaces is ours.
-	for ns in $made_ns; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -f "/var/run/wireguard/$hif.sock" "/var/run/wireguard/$eif.sock"
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-tmp=$(mktemp -d /tmp/wgu-demo.XXXXXX) || die "mktemp failed"
-# The broker runs as user mosquitto: it may pass through, not list.
-chmod 711 "$tmp"
+lib_init
+tmp=$lib_tmp
 mkdir -p "$out" || die "cannot create $out"
 out=$(cd "$out" && pwd)
 log=$out/industrial_production.log
@@ -154,87 +116,31 @@ step() {
 	printf '\n== %s\n' "$*"
 }
 
-# ---------------------------------------------------------------- network
+# Everything goes away at exit (plant_init's trap); an interrupted demo
+# says so in its exit status.
+plant_init demo 192.168.100
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 step "network: namespaces $hub and $edge, LAN 192.168.100.0/24"
-ip netns add "$hub" && made_ns="$hub" &&
-ip netns add "$edge" && made_ns="$hub $edge" &&
-ip -n "$hub" link set lo up && ip -n "$edge" link set lo up &&
-ip link add lan0 netns "$hub" type veth peer name lan0 netns "$edge" &&
-ip -n "$hub" addr add 192.168.100.1/24 dev lan0 &&
-ip -n "$edge" addr add 192.168.100.2/24 dev lan0 &&
-ip -n "$hub" link set lan0 up && ip -n "$edge" link set lan0 up ||
-    die "could not create the namespaces"
 
 step "tunnel: wgu up in both (keys from wgu genkey, kept in $tmp)"
-umask 077
-hub_priv=$("$WGU" genkey) && edge_priv=$("$WGU" genkey) &&
-hub_pub=$(printf '%s\n' "$hub_priv" | "$WGU" pubkey) &&
-edge_pub=$(printf '%s\n' "$edge_priv" | "$WGU" pubkey) ||
-    die "wgu genkey failed"
-cat >"$tmp/$hif.conf" <<EOF
-# The hub: the broker listens on this tunnel address only.
-[Interface]
-PrivateKey = $hub_priv
-Address = 10.0.0.1/24
-ListenPort = 51820
-
-[Peer]
-# the edge gateway
-PublicKey = $edge_pub
-AllowedIPs = 10.0.0.2/32
-EOF
-cat >"$tmp/$eif.conf" <<EOF
-# The edge gateway behind a NAT in real life: it keeps the path open.
-[Interface]
-PrivateKey = $edge_priv
-Address = 10.0.0.2/24
-
-[Peer]
-# the hub
-PublicKey = $hub_pub
-AllowedIPs = 10.0.0.1/32
-Endpoint = 192.168.100.1:51820
-PersistentKeepalive = 25
-EOF
-hub_priv='' edge_priv=''
-umask 022
-ip netns exec "$hub" "$WGU" up "$tmp/$hif.conf" ||
-    die "wgu up failed in the hub"
-ip netns exec "$edge" "$WGU" up "$tmp/$eif.conf" ||
-    die "wgu up failed on the edge"
-ip netns exec "$edge" ping -q -c 1 -w 5 10.0.0.1 >/dev/null 2>&1 ||
-    die "no ping through the tunnel"
+plant_tunnel
+sed 's/^/  /' "$tmp/wgu-up.log"
 echo "edge 10.0.0.2 -> hub 10.0.0.1 through the tunnel: ping ok"
 
 # ---------------------------------------------------------------- hub
-node_ids=''
-i=1
-while [ $i -le "$nodes" ]; do
-	id=$(printf 'edge-%02d' $i)
-	node_ids="${node_ids:+$node_ids,}$id"
-	i=$((i + 1))
-done
+node_ids=$(plant_node_list "$nodes")
 step "hub: hardened Mosquitto on 10.0.0.1:1883 (scripts/hub-setup.sh)"
-sh "$top/scripts/hub-setup.sh" --dir "$tmp/hub" --nodes "$node_ids" \
-    --topic-prefix "$prefix" --tunnel-interface "$hif" ||
-    die "hub-setup failed"
+plant_hub_setup "$node_ids"
+sed 's/^/  /' "$tmp/hub-setup.log"
 # Port 1883 from the tunnel and loopback only, as the broker's systemd
 # drop-in loads it on a real hub.
 ip netns exec "$hub" nft -f "$tmp/hub/wgu-hub.nft" ||
     die "could not load the hub's nftables rules"
-ip netns exec "$hub" mosquitto -c "$tmp/hub/mosquitto.conf" \
-    >"$tmp/broker.log" 2>&1 &
-broker=$!
-pids="$pids $broker"
-n=50
-until ip netns exec "$hub" ss -Hltn 'sport = :1883' | grep -q .; do
-	n=$((n - 1))
-	[ $n -gt 0 ] && kill -0 "$broker" 2>/dev/null || {
-		cat "$tmp/broker.log" >&2
-		die "the broker did not start"
-	}
-	sleep 0.1
-done
+plant_start_broker "$hub" || {
+	cat "$tmp/broker.log" >&2
+	die "the broker did not start"
+}
 
 step "live telemetry: wgu-historian in the hub, wgu-sim ($nodes nodes," \
     "$rate/s, ${duration}s) on the edge"
@@ -244,26 +150,20 @@ ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
     --password-file "$tmp/hub/clients/historian.pw" --topic-prefix "$prefix" \
     --log "$log" --color "$color" 2>"$tmp/historian.err" &
 historian=$!
-pids="$pids $historian"
-sleep 1
+lib_pids="$lib_pids $historian"
+# Its session (and subscription) once the broker has it connected.
+wait_until 10 grep -q ' as wgu-historian ' "$tmp/broker.log"
 ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
     --nodes "$nodes" --password-file "$tmp/hub/clients/sensors.pw" \
     --topic-prefix "$prefix" --rate "$rate" --cycle "$cycle" \
     --seed "$tag" --duration "$duration" --spool-dir "$tmp/spool" \
     >"$tmp/sim.out" 2>"$tmp/sim.err" &
 sim=$!
-pids="$pids $sim"
+lib_pids="$lib_pids $sim"
 
 # ---------------------------------------------------------------- security
 # Client credentials for mosquitto_sub/pub go in their options file
-# ($XDG_CONFIG_HOME/mosquitto_sub), never on a command line.
-client_conf() { # DIR USER PASSWORD-FILE
-	mkdir -m 700 "$tmp/$1"
-	(umask 077
-	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
-	    >"$tmp/$1/mosquitto_sub"
-	cp "$tmp/$1/mosquitto_sub" "$tmp/$1/mosquitto_pub")
-}
+# ($XDG_CONFIG_HOME/mosquitto_sub), never on a command line (client_conf).
 client_conf c-sensor edge-01 "$tmp/hub/clients/edge-01.pw"
 client_conf c-hist historian "$tmp/hub/clients/historian.pw"
 mkdir -m 700 "$tmp/c-none"
@@ -271,28 +171,29 @@ other="edge-02"
 [ "$nodes" -ge 2 ] || other="edge-99"
 # mq NAME NS CONFDIR PROGRAM ARGS...: a mosquitto client with the client
 # id demo-NAME-PID (the broker refuses an empty one, and one id kicks out
-# the other) and only our options file; its output in $tmp/NAME.out.
+# the other) and only our options file; its output in $tmp/NAME.out, line
+# by line.
 mq() {
 	mq_name=$1 mq_ns=$2 mq_conf=$3 mq_prog=$4
 	shift 4
 	ip netns exec "$mq_ns" env XDG_CONFIG_HOME="$tmp/$mq_conf" \
-	    HOME=/nonexistent "$mq_prog" -i "demo-$mq_name-$tag" "$@" \
-	    >"$tmp/$mq_name.out" 2>&1
+	    HOME=/nonexistent stdbuf -oL "$mq_prog" -i "demo-$mq_name-$tag" \
+	    "$@" >"$tmp/$mq_name.out" 2>&1
 }
 # In the background while the simulator runs: edge-01's credentials
 # subscribed to the other nodes' telemetry, and the historian's (the
 # control that proves telemetry flowed meanwhile); then edge-01 publishing
 # to another node's topic and to its own, watched with the historian's.
 (
-	sleep 8
+	wait_until 30 has_lines "$log" 1
 	mq cross "$edge" c-sensor mosquitto_sub -h 10.0.0.1 \
 	    -t "$prefix/$other/telemetry" -t "$prefix/+/telemetry" -t '#' -W 6 &
 	mq control "$edge" c-hist mosquitto_sub -h 10.0.0.1 \
 	    -t "$prefix/+/telemetry" -C 3 -W 6 &
 	wait
-	mq watch "$hub" c-hist mosquitto_sub -h 10.0.0.1 \
+	mq watch "$hub" c-hist mosquitto_sub -d -h 10.0.0.1 \
 	    -t "$prefix/+/telemetry" -W 5 &
-	sleep 1
+	wait_until 5 subscribed "$tmp/watch.out"
 	mq pub-other "$edge" c-sensor mosquitto_pub -h 10.0.0.1 -q 1 \
 	    -t "$prefix/$other/telemetry" -m "not-a-reading-to-$other"
 	mq pub-own "$edge" c-sensor mosquitto_pub -h 10.0.0.1 -q 1 \
@@ -300,27 +201,23 @@ mq() {
 	wait
 ) &
 checker=$!
-pids="$pids $checker"
+lib_pids="$lib_pids $checker"
 
 wait "$sim"
 sim_status=$?
 wait "$checker"
-pids=$(echo "$pids" | sed "s/ $sim\$//; s/ $sim / /; s/ $checker / /; s/ $checker\$//")
+lib_pids=$(echo "$lib_pids" |
+    sed "s/ $sim\$//; s/ $sim / /; s/ $checker / /; s/ $checker\$//")
 
 # The historian catches up with the last readings (10 s at most).
 expected=$(awk '/: generated/ { n += $3 } END { print n + 0 }' \
     "$tmp/sim.out" | tr -d ,)
-n=100
-while [ $n -gt 0 ]; do
-	got=$(wc -l <"$log" 2>/dev/null || echo 0)
-	[ "$got" -ge "$expected" ] && break
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until 10 has_lines "$log" "$expected"
+# Duplicates would come late: an absence is waited for by time.
 sleep 0.5
 kill -TERM "$historian"
 wait "$historian"
-pids=$(echo "$pids" | sed "s/ $historian\$//; s/ $historian / /")
+lib_pids=$(echo "$lib_pids" | sed "s/ $historian\$//; s/ $historian / /")
 
 # ---------------------------------------------------------------- verify
 passed=0 failed=0
@@ -338,12 +235,8 @@ step "VERIFICATION"
 echo "simulator (what was published):"
 sed 's/^/  /' "$tmp/sim.out"
 [ "$sim_status" -eq 0 ] || sed 's/^/  /' "$tmp/sim.err"
-# node boot seq, one per log line.
-awk '{
-	if (!match($0, /"node_id":"[^"]*"/)) next; n = substr($0, RSTART + 11, RLENGTH - 12)
-	if (!match($0, /"boot_id":[0-9]+/)) next; b = substr($0, RSTART + 10, RLENGTH - 10)
-	if (!match($0, /"seq":[0-9]+/)) next; print n, b, substr($0, RSTART + 6, RLENGTH - 6)
-}' "$log" 2>/dev/null | sort >"$tmp/keys"
+# node boot seq, one per whole log line (the torn ones are counted below).
+log_keys "$log" 2>/dev/null | sort >"$tmp/keys"
 echo "historian's log ($log):"
 printf '  %-10s %10s %10s %10s %10s\n' node published logged twice missing
 all_nodes_ok=0

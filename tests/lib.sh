@@ -68,15 +68,33 @@ is_running() {
 	[ -n "$lib_state" ] && [ "$lib_state" != Z ]
 }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds (true) or SECONDS (tenths allowed: 0.5, 2.5) have passed
+# (false).  COMMAND may be a shell function; `not` turns it around.
+wait_until() {
+	case $1 in
+	*.*) wu_n=$((${1%%.*} * 10 + $(printf '%.1s' "${1#*.}"))) ;;
+	*) wu_n=$(($1 * 10)) ;;
+	esac
+	shift
+	until "$@"; do
+		[ "$wu_n" -gt 0 ] || return 1
+		sleep 0.1
+		wu_n=$((wu_n - 1))
+	done
+}
+
+# not COMMAND...: true when COMMAND fails, for wait_until.
+not() {
+	! "$@"
+}
+
 # wait_exit PID [TENTHS]: true when PID has exited within TENTHS/10 s
 # (default 50); reaps it and leaves its exit status in $lib_status.
 wait_exit() {
 	lib_n=${2:-50}
-	while is_running "$1" && [ "$lib_n" -gt 0 ]; do
-		sleep 0.1
-		lib_n=$((lib_n - 1))
-	done
-	is_running "$1" && return 1
+	wait_until "$((lib_n / 10)).$((lib_n % 10))" not is_running "$1" ||
+	    return 1
 	wait "$1" 2>/dev/null
 	lib_status=$?
 	return 0
@@ -149,6 +167,11 @@ lib_summary() {
 	exit $?
 }
 
+# has_lines FILE N: FILE exists and has at least N lines.
+has_lines() {
+	[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]
+}
+
 # ---------------------------------------------------------------- netns
 
 # ns_create NAME: a namespace with its loopback up, deleted at exit.
@@ -158,6 +181,16 @@ ns_create() {
 	ip -n "$1" link set lo up
 }
 
+# ns_kill NS...: kill -9 of whatever still runs in the namespaces (what
+# `wgu up` or a broker starts there is ours without being our child).
+ns_kill() {
+	for nk_ns in "$@"; do
+		for nk_pid in $(ip netns pids "$nk_ns" 2>/dev/null); do
+			kill -KILL "$nk_pid" 2>/dev/null
+		done
+	done
+}
+
 # ns_addr NS ADDR/LEN DEV: adds an address, IPv6 without duplicate
 # address detection (it would hold the address back for a second or two).
 ns_addr() {
@@ -165,6 +198,17 @@ ns_addr() {
 	*:*) ip -n "$1" addr add "$2" dev "$3" nodad ;;
 	*) ip -n "$1" addr add "$2" dev "$3" ;;
 	esac
+}
+
+# ns_if_up NS DEV ADDR/LEN...: DEV in NS with these addresses (ns_addr),
+# then up.
+ns_if_up() {
+	niu_ns=$1 niu_dev=$2
+	shift 2
+	for niu_addr in "$@"; do
+		ns_addr "$niu_ns" "$niu_addr" "$niu_dev" || return 1
+	done
+	ip -n "$niu_ns" link set "$niu_dev" up
 }
 
 # ns_link NS1 NS2 ADDR1/LEN ADDR2/LEN: a veth pair "veth0" between two
@@ -182,17 +226,24 @@ ns_link() {
 
 # wait_socket IFNAME: true once a daemon answers on IFNAME's UAPI socket.
 wait_socket() {
-	lib_n=50
-	while [ "$lib_n" -gt 0 ]; do
-		if [ -S "$WG_SOCKET_DIR/$1.sock" ] &&
-		    wg show "$1" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-		lib_n=$((lib_n - 1))
-	done
+	wait_until 5 serves_socket "$1" && return 0
 	echo "  no UAPI socket for $1"
 	return 1
+}
+serves_socket() {
+	[ -S "$WG_SOCKET_DIR/$1.sock" ] && wg show "$1" >/dev/null 2>&1
+}
+
+# listens NS PORT [PROTO]: something listens on PORT (TCP, or udp) in NS.
+listens() {
+	ls_opt=-Hltn
+	[ "${3:-tcp}" = udp ] && ls_opt=-Hlun
+	ip netns exec "$1" ss "$ls_opt" "sport = :$2" | grep -q .
+}
+
+# wait_listen NS PORT: true once something listens on TCP PORT in NS (5 s).
+wait_listen() {
+	wait_until 5 listens "$1" "$2"
 }
 
 # start_wgu NS IFNAME: wgu in the foreground as our child; its pid in
@@ -216,10 +267,12 @@ start_wggo() {
 	wait_socket "$2"
 }
 
-# genkey NAME: a private key in $lib_tmp/NAME.key, its public key printed.
+# genkey NAME [PROGRAM]: a private key in $lib_tmp/NAME.key (0600) from
+# PROGRAM genkey (default wg; `wgu` has the same commands), its public key
+# printed.
 genkey() {
-	(umask 077; wg genkey >"$lib_tmp/$1.key") &&
-	    wg pubkey <"$lib_tmp/$1.key"
+	(umask 077; "${2:-wg}" genkey >"$lib_tmp/$1.key") &&
+	    "${2:-wg}" pubkey <"$lib_tmp/$1.key"
 }
 
 # ---------------------------------------------------------------- traffic
@@ -264,12 +317,7 @@ transfer() {
 	ip netns exec "$2" timeout 30 perl -e "$LIB_TCP_SINK" "$3" "$4" \
 	    "$lib_tmp/rx.bin" &
 	lib_sink=$!
-	lib_n=50
-	while [ "$lib_n" -gt 0 ] &&
-	    ! ip netns exec "$2" ss -Hltn "sport = :$4" | grep -q .; do
-		sleep 0.1
-		lib_n=$((lib_n - 1))
-	done
+	wait_listen "$2" "$4"
 	ip netns exec "$1" timeout 30 perl -e "$LIB_TCP_SOURCE" "$3" "$4" \
 	    "$lib_tmp/tx.bin" || { echo "  sending failed"; }
 	wait "$lib_sink"
@@ -282,8 +330,14 @@ transfer() {
 	}
 }
 
+# subscribed FILE: true once the output FILE of `stdbuf -oL mosquitto_sub
+# -d` shows the broker's SUBACK (its debug lines go there, line by line).
+subscribed() {
+	grep -q 'received SUBACK' "$1"
+}
+
 # ---------------------------------------------------------------- links
-# Several links per namespace, pings, endpoints (roaming, peers, netns move).
+# Several links per namespace, pings, endpoints.
 
 # ns_veth NS1 DEV1 NS2 DEV2: a veth pair DEV1 in NS1 <-> DEV2 in NS2, up,
 # without addresses (several links per namespace need distinct names).
@@ -300,6 +354,24 @@ pings_ok() {
 		sed 's/^/    /' "$lib_tmp/ping.out"
 		return 1
 	}
+}
+
+# echo_replies NS: the ICMP and ICMPv6 echo replies NS has received.
+echo_replies() {
+	ip netns exec "$1" awk '
+	$1 == "Icmp:" && !c {
+		for (i = 2; i <= NF; i++) if ($i == "InEchoReps") c = i
+		next
+	}
+	$1 == "Icmp:" { n += $c }
+	$1 == "Icmp6InEchoReplies" { n += $2 }
+	END { print n + 0 }' /proc/net/snmp /proc/net/snmp6
+}
+
+# replies_above NS N: NS has received more than N echo replies (a ping
+# stream started after echo_replies said N is flowing).
+replies_above() {
+	[ "$(echo_replies "$1")" -gt "$2" ]
 }
 
 # peer_endpoint IFNAME PUBKEY: the endpoint wg reports for that peer.

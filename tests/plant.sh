@@ -23,12 +23,13 @@
 #   plant_start_broker NS    mosquitto -c $hubdir/mosquitto.conf in NS,
 #                            until it listens on 1883; pid in broker_pid
 #   plant_start_historian [ADDR]  wgu-historian to ADDR (default 10.0.0.1)
-#                            in the hub, log $prod; pid in hist_pid
+#                            in the hub, log $prod; pid in hist_pid;
+#                            historian_subscribed true once it subscribed
 #   plant_node_list N        edge-01,..,edge-N (edge-001,.. above 99)
 #
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
-# wait_listen, none, log_keys, wait_logged.
+# none, log_keys, all_logged, client_conf.
 
 plant_programs() {
 	bindir=$(dirname "$WGU")
@@ -52,17 +53,6 @@ check_or_stop() {
 		[ -n "$cos_log" ] && sed 's/^/    /' "$cos_log"
 		lib_summary
 	fi
-}
-
-# wait_listen NS PORT: true once something listens on TCP PORT in NS (5 s).
-wait_listen() {
-	wl_n=50
-	while [ $wl_n -gt 0 ]; do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-		wl_n=$((wl_n - 1))
-	done
-	return 1
 }
 
 # none FILE: true when FILE is empty; else shows its first lines.
@@ -92,18 +82,23 @@ log_keys() {
 	}' "$@"
 }
 
-# wait_logged EXPECTED TENTHS: waits, up to TENTHS tenths of a second,
-# until every "node boot seq" line of the sorted file EXPECTED is in $prod
-# (the historian catching up on queued messages and resent gaps).
-wait_logged() {
-	wlg_n=$2
-	while [ "$wlg_n" -gt 0 ]; do
-		log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
-		comm -23 "$1" "$lib_tmp/logged" | grep -q . || return 0
-		sleep 0.1
-		wlg_n=$((wlg_n - 1))
-	done
-	return 1
+# all_logged EXPECTED: true when every "node boot seq" line of the sorted
+# file EXPECTED is in $prod (the historian catching up on queued messages
+# and resent gaps: wait_until 20 all_logged FILE).
+all_logged() {
+	log_keys "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
+	! comm -23 "$1" "$lib_tmp/logged" | grep -q .
+}
+
+# client_conf NAME USER PASSWORD-FILE: mosquitto_sub/pub's options files
+# in $lib_tmp/NAME (their $XDG_CONFIG_HOME), with USER's password: the
+# credentials never go on a command line.
+client_conf() {
+	mkdir -m 700 "$lib_tmp/$1"
+	(umask 077
+	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
+	    >"$lib_tmp/$1/mosquitto_sub"
+	cp "$lib_tmp/$1/mosquitto_sub" "$lib_tmp/$1/mosquitto_pub")
 }
 
 plant_node_list() {
@@ -127,11 +122,7 @@ plant_cleanup() {
 		    >/dev/null 2>&1
 	done
 	lib_stop_daemons
-	for pc_ns in $hub $edge; do
-		for pc_pid in $(ip netns pids "$pc_ns" 2>/dev/null); do
-			kill -KILL "$pc_pid" 2>/dev/null
-		done
-	done
+	ns_kill "$hub" "$edge"
 	lib_cleanup
 }
 
@@ -159,15 +150,8 @@ plant_init() {
 	}
 }
 
-# plant_genkey NAME: a private key in $lib_tmp/NAME.key (0600); prints
-# its public key.
-plant_genkey() {
-	(umask 077; "$WGU" genkey >"$lib_tmp/$1.key") &&
-	    "$WGU" pubkey <"$lib_tmp/$1.key"
-}
-
 plant_tunnel() {
-	pt_hub_pub=$(plant_genkey hub) && pt_edge_pub=$(plant_genkey edge) || {
+	pt_hub_pub=$(genkey hub "$WGU") && pt_edge_pub=$(genkey edge "$WGU") || {
 		not_ok "keys"
 		lib_summary
 	}
@@ -236,10 +220,21 @@ plant_start_broker() {
 }
 
 plant_start_historian() {
+	hist_subscribed=$(historian_subscriptions)
 	ip netns exec "$hub" "$HIST" --broker "${1:-10.0.0.1}" \
 	    --password-file "$hubdir/clients/historian.pw" \
 	    --topic-prefix "$prefix" --log "$prod" --color never \
 	    >>"${plant_logs:-$lib_tmp}/historian.log" 2>&1 &
 	hist_pid=$!
 	lib_pids="$lib_pids $hist_pid"
+}
+
+# historian_subscribed: true once the historian plant_start_historian
+# started last has connected and subscribed (its live view says so).
+historian_subscribed() {
+	[ "$(historian_subscriptions)" -gt "$hist_subscribed" ]
+}
+historian_subscriptions() {
+	hs_log=${plant_logs:-$lib_tmp}/historian.log
+	if [ -e "$hs_log" ]; then grep -c 'subscribed to' "$hs_log"; else echo 0; fi
 }

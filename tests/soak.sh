@@ -70,7 +70,7 @@ plant_hub_setup "$(plant_node_list "$nodes")"
 check_or_stop "broker listens on 10.0.0.1:1883" "$out/broker.log" \
     plant_start_broker "$hub"
 plant_start_historian
-sleep 1
+wait_until 10 historian_subscribed
 ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
     --nodes "$nodes" --password-file "$hubdir/clients/sensors.pw" \
     --topic-prefix "$prefix" --rate "$rate" --duration "$secs" \
@@ -99,6 +99,7 @@ while :; do
 	    "$(wc -l <"$prod" 2>/dev/null || echo 0)" >>"$out/samples.tsv"
 	is_running "$sim_pid" || break
 	[ "$t" -ge "$secs" ] && break
+	# The sampling interval: time itself, not a condition.
 	sleep "$sample"
 done
 check "daemons, broker and historian alive through the run" sh -c "
@@ -125,13 +126,14 @@ wanted=$(awk '{ s += $3 } END { print s + 0 }' "$lib_tmp/generated")
 # The historian may lag behind the broker on a busy machine (the broker
 # queues for it): wait while the log keeps growing, give up after 30 s
 # without a new line.
-idle=0 last=-1
-while [ $idle -lt 300 ]; do
+# all_or_more: the log holds $wanted lines, or more than $last.
+all_or_more() {
 	now=$(wc -l <"$prod")
-	[ "$now" -ge "$wanted" ] && break
-	if [ "$now" -eq "$last" ]; then idle=$((idle + 1)); else idle=0; fi
+	[ "$now" -ge "$wanted" ] || [ "$now" -gt "$last" ]
+}
+last=-1
+while wait_until 30 all_or_more && [ "$now" -lt "$wanted" ]; do
 	last=$now
-	sleep 0.1
 done
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 300

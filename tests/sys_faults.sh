@@ -63,6 +63,8 @@ ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
 sim_pid=$!
 lib_pids="$lib_pids $sim_pid"
 t0=$(now_ms)
+# The faults' schedule is what is tested: at() waits for a time, not for a
+# condition.
 at() { # SECONDS: sleeps until t0 + SECONDS
 	d=$(($1 * 1000 - ($(now_ms) - t0)))
 	[ $d -gt 0 ] && sleep "$(awk -v d=$d 'BEGIN { printf "%.3f", d / 1000 }')"
@@ -87,7 +89,8 @@ back_within() {
 restart() {
 	rp=$(plant_daemon_pid "$1") || { echo "  no wgu daemon on the $1"; return 1; }
 	kill -KILL "$rp"
-	while [ -e "/proc/$rp" ]; do sleep 0.05; done
+	wait_until 10 not test -e "/proc/$rp" ||
+	    { echo "  wgu $rp outlived kill -9"; return 1; }
 	plant_up "$1" || { echo "  wgu up failed:"; tail -n 5 "$lib_tmp/wgu-up.log"; return 1; }
 }
 
@@ -115,6 +118,7 @@ kill_historian() {
 		echo "  killed mid-line: the log ends in a torn line"
 	fi
 	echo "  $(wc -l <"$prod") lines in the log at the kill"
+	# An outage of 1 s: time itself.
 	sleep 1
 	start_historian
 }
@@ -126,12 +130,8 @@ at 80 "LAN link up"
 ip -n "$edge" link set veth0 up
 check "tunnel back after the LAN outage" pings_ok "$edge" 10.0.0.1
 # Again while the outage's backlog (some 2,400 readings) pours in.
-n=100
 l0=$(wc -l <"$prod")
-while [ $n -gt 0 ] && [ "$(wc -l <"$prod")" -lt $((l0 + 200)) ]; do
-	sleep 0.05
-	n=$((n - 1))
-done
+wait_until 5 has_lines "$prod" $((l0 + 200))
 echo "t+$((($(now_ms) - t0) / 1000)): kill -9 of the historian during the backlog"
 kill_historian
 check "simulator finishes (everything acknowledged)" wait_exit "$sim_pid" 450
@@ -148,7 +148,7 @@ grep -E '^edge-[0-9]+: generated ' "$lib_tmp/sim.out" |
 	while [ $i -le "$c" ]; do echo "$n $b $i"; i=$((i + 1)); done
 done | sort >"$lib_tmp/expected"
 # The historian catches up (the queue, resends of gaps): up to 20 s.
-wait_logged "$lib_tmp/expected" 200
+wait_until 20 all_logged "$lib_tmp/expected"
 kill -TERM "$hist_pid"
 wait_exit "$hist_pid" 100
 log_keys "$prod" >"$lib_tmp/keys" 2>"$lib_tmp/torn"

@@ -78,6 +78,11 @@ counter() {
 	"$WGU" stats "$hif" | sed -n "s/^$1=//p"
 }
 
+# counter_reaches NAME N: the hub's counter NAME is at least N.
+counter_reaches() {
+	[ "$(counter "$1")" -ge "$2" ]
+}
+
 # delivered: packets the hub's wgu wrote to its TUN device.
 delivered() {
 	ip netns exec "$hub" cat "/sys/class/net/$hif/statistics/rx_packets"
@@ -161,11 +166,7 @@ check "wgu stats: twelve counters; an error without a daemon" stats_cmd
 ip netns exec "$hub" "$FLOOD" capture -i eth0 -p "$PORT" -o "$lib_tmp" -d 15 \
     >"$lib_tmp/capture.out" 2>&1 &
 cap_pid=$!
-n=50
-while [ $n -gt 0 ] && ! grep -q capturing "$lib_tmp/capture.out"; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until 5 grep -q capturing "$lib_tmp/capture.out"
 tunnel_up() {
 	edge_peer && pings_ok "$edge" 10.178.0.1
 }
@@ -183,8 +184,11 @@ replay() {
 	ip netns exec "$atk" "$FLOOD" replay -t "$HUB:$PORT" -s "$ATK" \
 	    -f "$lib_tmp/data.bin" -c 3 >"$lib_tmp/replay-data.out" &&
 	ip netns exec "$atk" "$FLOOD" replay -t "$HUB:$PORT" -s "$ATK" \
-	    -f "$lib_tmp/initiation.bin" -c 3 >"$lib_tmp/replay-init.out" &&
-	sleep 0.5 &&
+	    -f "$lib_tmp/initiation.bin" -c 3 >"$lib_tmp/replay-init.out" ||
+	    return 1
+	# The hub has read them once it has counted them (checked below).
+	wait_until 5 counter_reaches rx_replayed $((replayed0 + 3))
+	wait_until 5 counter_reaches rx_handshake_failed $((failed0 + 3))
 	expect_eq "packets delivered" "$(delivered)" "$rx0" &&
 	expect_eq "rx_replayed" "$(counter rx_replayed)" $((replayed0 + 3)) &&
 	expect_eq "rx_handshake_failed" "$(counter rx_handshake_failed)" \
@@ -214,7 +218,7 @@ loworder() {
 	ip netns exec "$atk" "$FLOOD" listen -s "$ATK:$LOWPORT" -d 4 \
 	    >"$lib_tmp/low-listen.out" &
 	listen_pid=$!
-	sleep 0.3
+	wait_until 5 listens "$atk" "$LOWPORT" udp
 	failed0=$(counter rx_handshake_failed)
 	# The hub is asked to reach the peer, and the peer is forged.
 	ip netns exec "$hub" ping -q -c 3 -i 0.3 -W 1 10.178.0.50 \
@@ -246,7 +250,8 @@ junk() {
 	ip netns exec "$atk" "$FLOOD" junk -t "$HUB:$PORT" -s "$ATK" -d 6 \
 	    -k "$hpub" -S "$tag" >"$lib_tmp/junk.out" &
 	flood_pid=$!
-	sleep 0.5
+	# The flood has begun once the hub counts its junk.
+	wait_until 5 counter_reaches rx_invalid $((inv0 + 1))
 	ip netns exec "$edge" ping -n -c 40 -i 0.1 -W 1 10.178.0.1 \
 	    >"$lib_tmp/junk-ping.out" 2>&1
 	replies=$(awk '/packets transmitted/ { print $4 }' \
@@ -292,7 +297,8 @@ handshake() {
 	ip netns exec "$atk" "$FLOOD" handshake -t "$HUB:$PORT" -s 10.177.1.1 \
 	    -n 100 -k "$hpub" -d 14 $HS_RATE >"$lib_tmp/hs.out" &
 	flood_pid=$!
-	sleep 2
+	# The flood loads the hub once it answers with cookie replies.
+	wait_until 5 counter_reaches rx_cookie_required $((req0 + 1))
 	# A new handshake the edge must complete during the flood.
 	wg set "$eif" peer "$hpub" remove && edge_peer || return 1
 	ok=no
@@ -325,13 +331,14 @@ check "handshake flood from 100 sources: cookies, rate limit, edge gets in" \
 spoofed() {
 	# The hub stays under load for a second after its queue drains: let
 	# it calm down, or -A would settle on a rate that does not load it.
+	# Nothing shows that from outside: a fixed time.
 	sleep 2
 	req0=$(counter rx_cookie_required) lim0=$(counter rx_ratelimited)
 	# shellcheck disable=SC2086 # HS_RATE is an option and its value
 	ip netns exec "$atk" "$FLOOD" handshake -t "$HUB:$PORT" -s 10.177.1.1 \
 	    -n 200 -k "$hpub" -d 14 $HS_RATE -C >"$lib_tmp/spoof.out" &
 	flood_pid=$!
-	sleep 2
+	wait_until 5 counter_reaches rx_cookie_required $((req0 + 1))
 	wg set "$eif" peer "$hpub" remove && edge_peer || return 1
 	ok=no
 	edge_gets_in_during "$flood_pid" && ok=yes

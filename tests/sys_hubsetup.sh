@@ -163,14 +163,11 @@ EOF
 	    chown mosquitto /run/mosquitto
 	mosquitto -c /etc/mosquitto/mosquitto.conf >"$t/broker.out" 2>&1 &
 	broker=$!
+	listens_1883() { ss -Hltn "sport = :1883" | grep -q .; }
+	# Listening, or given up on: no need to wait for a broker that died.
+	broker_settled() { listens_1883 || ! is_running "$broker"; }
 	listening() {
-		n=50
-		while [ $n -gt 0 ]; do
-			ss -Hltn "sport = :1883" | grep -q . && return 0
-			is_running "$broker" || break
-			sleep 0.1
-			n=$((n - 1))
-		done
+		wait_until 5 broker_settled && listens_1883 && return 0
 		sed 's/^/    /' "$t/broker.out" /var/log/mosquitto/mosquitto.log \
 		    2>/dev/null
 		return 1
@@ -203,10 +200,10 @@ EOF
 	check "anonymous client refused (not authorised)" refused anon
 	check "wrong password refused (not authorised)" refused wrong \
 	    -u historian -P wrong-password
-	client "$t/c-hist" mosquitto_sub -h 10.0.0.1 -i hs-hist -q 1 \
-	    -t "$prefix/+/telemetry" -C 1 -W 8 >"$t/hist.out" 2>&1 &
+	client "$t/c-hist" stdbuf -oL mosquitto_sub -d -h 10.0.0.1 -i hs-hist \
+	    -q 1 -t "$prefix/+/telemetry" -C 1 -W 8 >"$t/hist.out" 2>&1 &
 	sub=$!
-	sleep 1
+	wait_until 5 subscribed "$t/hist.out"
 	client "$t/c-edge" mosquitto_pub -h 10.0.0.1 -i hs-edge -q 1 \
 	    -t "$prefix/edge-01/telemetry" -m "reading-$$" >"$t/pub.out" 2>&1
 	wait "$sub"
@@ -245,9 +242,7 @@ host_state >"$lib_tmp/host.before"
 
 ns=hs$$
 hubsetup_cleanup() {
-	for pid in $(ip netns pids "$ns" 2>/dev/null); do
-		kill -KILL "$pid" 2>/dev/null
-	done
+	ns_kill "$ns"
 	lib_cleanup
 }
 trap hubsetup_cleanup EXIT

@@ -101,12 +101,8 @@ pair() {
 	wg set "$edge_if" private-key "$lib_tmp/edge$n.key" \
 	    peer "$hub_pub" allowed-ips 10.241.0.0/24,fd42::/64 \
 	    endpoint "$hub_ep" persistent-keepalive 25 &&
-	ip -n "$hub_ns" addr add 10.241.0.1/24 dev "$hub_if" &&
-	ip -n "$hub_ns" addr add fd42::1/64 dev "$hub_if" nodad &&
-	ip -n "$hub_ns" link set "$hub_if" up &&
-	ip -n "$edge_ns" addr add 10.241.0.2/24 dev "$edge_if" &&
-	ip -n "$edge_ns" addr add fd42::2/64 dev "$edge_if" nodad &&
-	ip -n "$edge_ns" link set "$edge_if" up || {
+	ns_if_up "$hub_ns" "$hub_if" 10.241.0.1/24 fd42::1/64 &&
+	ns_if_up "$edge_ns" "$edge_if" 10.241.0.2/24 fd42::2/64 || {
 		not_ok "$name: configuration with wg and ip"
 		return
 	}
@@ -278,14 +274,15 @@ EOF
 clients_served() {
 	sock=$WG_SOCKET_DIR/$cfg_wgu.sock
 	perl -MIO::Socket::UNIX -e '$c = IO::Socket::UNIX->new(Peer => $ARGV[0])
-	    or die "$!\n"; syswrite($c, "set=1\nlisten_port="); sleep 5' \
-	    "$sock" &
+	    or die "$!\n"; syswrite($c, "set=1\nlisten_port="); $| = 1;
+	    print "sent\n"; sleep 5' "$sock" >"$lib_tmp/stalled.out" &
 	stalled=$!
 	perl -MIO::Socket::UNIX -e '$c = IO::Socket::UNIX->new(Peer => $ARGV[0])
-	    or die "$!\n"; syswrite($c, "\0\1\2garbage" x 1000); sleep 5' \
-	    "$sock" &
+	    or die "$!\n"; syswrite($c, "\0\1\2garbage" x 1000); $| = 1;
+	    print "sent\n"; sleep 5' "$sock" >"$lib_tmp/garbage.out" &
 	garbage=$!
-	sleep 0.3
+	wait_until 5 grep -q sent "$lib_tmp/stalled.out"
+	wait_until 5 grep -q sent "$lib_tmp/garbage.out"
 	pids=
 	i=0
 	while [ $i -lt 20 ]; do
@@ -329,6 +326,22 @@ exited_cleanly() {
 	[ ! -e "$WG_SOCKET_DIR/$2.sock" ] || { echo "  socket left behind"; return 1; }
 }
 
+# ends_cleanly WHAT IFNAME COMMAND...: a daemon on IFNAME in $life_ns,
+# then COMMAND (the daemon's pid in $lib_last_pid): it exits 0 and removes
+# its socket.
+ends_cleanly() {
+	ec_what=$1 ec_if=$2
+	shift 2
+	if start_wgu "$life_ns" "$ec_if"; then
+		"$@"
+		check "$ec_what: exits 0 and removes its socket" \
+		    exited_cleanly "$lib_last_pid" "$ec_if"
+	else
+		not_ok "$ec_what: start"
+	fi
+}
+signal_last() { kill "-$1" "$lib_last_pid"; }
+
 # socket_pid IFNAME NS: the pid of the daemon serving IFNAME's socket
 # (unix sockets belong to a network namespace: ss must look in NS).
 socket_pid() {
@@ -337,12 +350,7 @@ socket_pid() {
 }
 
 mtu_logged() {
-	n=20
-	while [ $n -gt 0 ]; do
-		grep -q "MTU is now $2\$" "$lib_tmp/$1.log" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
+	wait_until 2 grep -q "MTU is now $2\$" "$lib_tmp/$1.log" && return 0
 	sed 's/^/    /' "$lib_tmp/$1.log"
 	return 1
 }
@@ -352,32 +360,9 @@ life_tests() {
 	life_ns=wgu-l-$tag
 	ns_create "$life_ns" || { not_ok "life: namespace"; return; }
 
-	# SIGTERM.
-	if start_wgu "$life_ns" wt-$tag; then
-		kill -TERM "$lib_last_pid"
-		check "SIGTERM: exits 0 and removes its socket" \
-		    exited_cleanly "$lib_last_pid" wt-$tag
-	else
-		not_ok "SIGTERM: start"
-	fi
-
-	# SIGINT.
-	if start_wgu "$life_ns" wi-$tag; then
-		kill -INT "$lib_last_pid"
-		check "SIGINT: exits 0 and removes its socket" \
-		    exited_cleanly "$lib_last_pid" wi-$tag
-	else
-		not_ok "SIGINT: start"
-	fi
-
-	# ip link del.
-	if start_wgu "$life_ns" wd-$tag; then
-		ip -n "$life_ns" link del wd-$tag
-		check "ip link del: exits 0 and removes its socket" \
-		    exited_cleanly "$lib_last_pid" wd-$tag
-	else
-		not_ok "ip link del: start"
-	fi
+	ends_cleanly SIGTERM wt-$tag signal_last TERM
+	ends_cleanly SIGINT wi-$tag signal_last INT
+	ends_cleanly "ip link del" wd-$tag ip -n "$life_ns" link del wd-$tag
 
 	# Moved to another namespace: rtnetlink says DELLINK, yet the
 	# interface lives on (the "ready-made namespace" setup); deleting it
@@ -385,6 +370,8 @@ life_tests() {
 	if start_wgu "$life_ns" wv-$tag && ns_create wgu-m-$tag; then
 		pid=$lib_last_pid
 		ip -n "$life_ns" link set wv-$tag netns wgu-m-$tag
+		# Time for a wrong exit on the DELLINK: an absence is waited
+		# for by time.
 		sleep 0.3
 		check "moved to another namespace: keeps running and serving" \
 		    sh -c "grep -q '^[^)]*) [^Z]' /proc/$pid/stat &&
@@ -437,11 +424,7 @@ life_tests() {
 	check "the first one still serves" sh -c "wg show wb-$tag >/dev/null"
 	if [ -n "$bg_pid" ]; then
 		kill -TERM "$bg_pid"
-		n=50
-		while is_running "$bg_pid" && [ $n -gt 0 ]; do
-			sleep 0.1
-			n=$((n - 1))
-		done
+		wait_until 5 not is_running "$bg_pid"
 		# Not our child: once gone it may linger as a zombie of
 		# init, which is_running does not count.
 		check "daemon: SIGTERM ends it and removes the socket" \

@@ -69,9 +69,7 @@ start_wgu "$hub" "$hif" || { not_ok "wgu hub starts"; lib_summary; }
 hub_pub=$(genkey hub) &&
     wg set "$hif" private-key "$lib_tmp/hub.key" listen-port $PORT ||
     not_ok "hub key and port"
-ip -n "$hub" addr add 10.8.0.1/32 dev "$hif" &&
-ip -n "$hub" addr add fd08::1/128 dev "$hif" nodad &&
-ip -n "$hub" link set "$hif" up &&
+ns_if_up "$hub" "$hif" 10.8.0.1/32 fd08::1/128 &&
 ip -n "$hub" route add 10.9.0.0/16 dev "$hif" &&
 ip -n "$hub" route add fd09::/32 dev "$hif" || not_ok "hub addresses"
 
@@ -96,9 +94,7 @@ edge() {
 	wg set "$eif" private-key "$lib_tmp/e$n.key" listen-port $EPORT \
 	    peer "$hub_pub" allowed-ips 10.8.0.1/32,fd08::1/128 endpoint "$ep" &&
 	wg set "$hif" peer "$p" allowed-ips "$6" &&
-	ip -n "$ns" addr add "$4/32" dev "$eif" &&
-	ip -n "$ns" addr add "$5/128" dev "$eif" nodad &&
-	ip -n "$ns" link set "$eif" up &&
+	ns_if_up "$ns" "$eif" "$4/32" "$5/128" &&
 	ip -n "$ns" route add 10.8.0.1/32 dev "$eif" &&
 	ip -n "$ns" route add fd08::1/128 dev "$eif"
 }
@@ -142,10 +138,11 @@ check "dual stack: one UDP port, both families" eval \
 
 # ---------------------------------------------------------------- runtime
 
+replies0=$(echo_replies "$hub")
 ip netns exec "$hub" ping -q -c 80 -i 0.05 -W 1 10.9.0.2 \
     >"$lib_tmp/stream.out" 2>&1 &
 stream=$!
-sleep 0.5
+wait_until 5 replies_above "$hub" "$replies0"
 wg set "$hif" peer "$pub3" remove
 check "edge 3 removed at runtime" \
     eval "! wg show $hif peers | grep -qF '$pub3'"

@@ -75,9 +75,7 @@ start_wggo "$edge" "$eif" || { not_ok "wireguard-go"; lib_summary; }
 wg set "$eif" private-key "$lib_tmp/edge.key" listen-port 51821 \
     peer "$hub_pub" preshared-key "$lib_tmp/psk" endpoint "[fd77::1]:51820" \
     allowed-ips 10.77.0.1/32,fd77:1::1/128 &&
-ip -n "$edge" addr add 10.77.0.2/24 dev "$eif" &&
-ip -n "$edge" addr add fd77:1::2/64 dev "$eif" nodad &&
-ip -n "$edge" link set "$eif" up || not_ok "edge setup"
+ns_if_up "$edge" "$eif" 10.77.0.2/24 fd77:1::2/64 || not_ok "edge setup"
 
 mkdir -m 700 "$lib_tmp/c"
 conf=$lib_tmp/c/$hif.conf
@@ -274,7 +272,7 @@ ip netns exec "$hub" perl -e 'use IO::Socket::IP;
     my $s = IO::Socket::IP->new(LocalHost => "::", LocalPort => 51820,
     Proto => "udp") or die "bind: $@\n"; sleep 20;' &
 blocker=$!
-sleep 0.3
+wait_until 5 listens "$hub" 51820 udp
 refused "a port in use rolls back" \
     "wgu: setting the configuration failed: Address already in use"
 kill "$blocker" && wait "$blocker" 2>/dev/null

@@ -72,9 +72,7 @@ hub_priv=$(cat "$lib_tmp/hub.key")
 start_wggo "$edge" "$eif" || { not_ok "wireguard-go"; lib_summary; }
 wg set "$eif" private-key "$lib_tmp/edge.key" listen-port 51821 \
     peer "$hub_pub" allowed-ips 10.78.0.1/32,fd78:1::1/128 &&
-ip -n "$edge" addr add 10.78.0.2/24 dev "$eif" &&
-ip -n "$edge" addr add fd78:1::2/64 dev "$eif" nodad &&
-ip -n "$edge" link set "$eif" up &&
+ns_if_up "$edge" "$eif" 10.78.0.2/24 fd78:1::2/64 &&
 ip -n "$edge" addr add 192.168.80.2/32 dev veth0 &&
 ip -n "$hub" route add default via 192.168.79.2 dev veth0 &&
 ip -n "$hub" -6 route add default via fd79::2 dev veth0 ||

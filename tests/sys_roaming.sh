@@ -66,10 +66,11 @@ endpoint_is() {
 # it may lose what was in flight until the edge's next keepalive, not more
 # (and not the end of the stream).
 stream_start() {
+	lib_replies0=$(echo_replies "$1")
 	ip netns exec "$1" ping -n -c 40 -i 0.1 -W 1 "$2" \
 	    >"$lib_tmp/stream.out" 2>&1 &
 	lib_stream=$!
-	sleep 0.5
+	wait_until 5 replies_above "$1" "$lib_replies0"
 }
 stream_ok() {
 	wait "$lib_stream"
@@ -132,12 +133,8 @@ pair() {
 	wg set "$eif" private-key "$lib_tmp/edge$n.key" \
 	    peer "$hpub" allowed-ips 10.60.0.1/32,fd60::1/128 \
 	    endpoint "$hub_ep" persistent-keepalive 1 &&
-	ip -n "$hub" addr add 10.60.0.1/24 dev "$hif" &&
-	ip -n "$hub" addr add fd60::1/64 dev "$hif" nodad &&
-	ip -n "$hub" link set "$hif" up &&
-	ip -n "$edge" addr add 10.60.0.2/24 dev "$eif" &&
-	ip -n "$edge" addr add fd60::2/64 dev "$eif" nodad &&
-	ip -n "$edge" link set "$eif" up || {
+	ns_if_up "$hub" "$hif" 10.60.0.1/24 fd60::1/64 &&
+	ns_if_up "$edge" "$eif" 10.60.0.2/24 fd60::2/64 || {
 		not_ok "$name: configuration with wg and ip"
 		return
 	}

@@ -36,6 +36,8 @@
 # Needs root, wg, mosquitto and its clients; exits 77 otherwise.  About 10 s.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$(dirname "$0")/plant.sh"
 
 lib_require_root
 lib_require_cmds ip wg mosquitto mosquitto_passwd mosquitto_sub \
@@ -61,11 +63,7 @@ security_cleanup() {
 	    ip netns exec "$hub" "$WGU" down "$conf_dir/$hif.conf" \
 	    >/dev/null 2>&1
 	lib_stop_daemons
-	for ns in $hub $edge $intr $mns; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
+	ns_kill "$hub" "$edge" "$intr" "$mns"
 	lib_cleanup
 }
 trap security_cleanup EXIT
@@ -111,6 +109,7 @@ no_secrets() {
 (while :; do
 	ps -eo pid=,args= | grep -E '(^|/| )(wgu|wg|wgu-[a-z]+)( |$)' \
 	    >>"$lib_tmp/ps.out"
+	# A sampler: its rate is time itself.
 	sleep 0.05
 done) &
 sampler=$!
@@ -182,24 +181,12 @@ ip netns exec "$hub" mosquitto -c "$hubdir/mosquitto.conf" \
     >>"$lib_tmp/broker.log" 2>&1 &
 broker_pid=$!
 lib_pids="$lib_pids $broker_pid"
-n=50
-while [ $n -gt 0 ] && ! ip netns exec "$hub" ss -Hltn 'sport = :1883' |
-    grep -q .; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_listen "$hub" 1883
 check "broker: listens on 10.0.0.1:1883 and nothing else" sh -c "
     [ \"\$(ip netns exec $hub ss -Hltnu | awk '{ print \$5 }' |
     grep -v ':51820\$' | sort -u)\" = 10.0.0.1:1883 ]"
 
 # Credentials through mosquitto_sub/pub's options files, never argv.
-client_conf() { # NAME USER PASSWORD-FILE
-	mkdir -m 700 "$lib_tmp/$1"
-	(umask 077
-	printf -- '-u %s\n-P %s\n' "$2" "$(head -n 1 "$3")" \
-	    >"$lib_tmp/$1/mosquitto_sub"
-	cp "$lib_tmp/$1/mosquitto_sub" "$lib_tmp/$1/mosquitto_pub")
-}
 client_conf c-edge1 edge-01 "$hubdir/clients/edge-01.pw"
 client_conf c-edge2 edge-02 "$hubdir/clients/edge-02.pw"
 client_conf c-hist historian "$hubdir/clients/historian.pw"
@@ -289,15 +276,17 @@ check_pub_own() {
 # listen to every telemetry topic: edge-01 publishes to edge-02's topic
 # (refused) and to its own; edge-02 publishes to its own.
 ip netns exec "$hub" env XDG_CONFIG_HOME="$lib_tmp/c-hist" HOME=/nonexistent \
-    timeout 15 mosquitto_sub -i "sec-$tag-wh" -h 10.0.0.1 -V mqttv5 \
-    -t "$prefix/+/telemetry" -W 5 >"$lib_tmp/watch-hist.out" 2>&1 &
+    timeout 15 stdbuf -oL mosquitto_sub -i "sec-$tag-wh" -h 10.0.0.1 \
+    -V mqttv5 -d -t "$prefix/+/telemetry" -W 5 >"$lib_tmp/watch-hist.out" \
+    2>&1 &
 w1=$!
 ip netns exec "$edge" env XDG_CONFIG_HOME="$lib_tmp/c-edge1" \
-    HOME=/nonexistent timeout 15 mosquitto_sub -i "sec-$tag-we" -h 10.0.0.1 \
-    -V mqttv5 -d -t "$prefix/edge-02/telemetry" -t '#' -W 5 \
+    HOME=/nonexistent timeout 15 stdbuf -oL mosquitto_sub -i "sec-$tag-we" \
+    -h 10.0.0.1 -V mqttv5 -d -t "$prefix/edge-02/telemetry" -t '#' -W 5 \
     >"$lib_tmp/watch-edge1.out" 2>&1 &
 w2=$!
-sleep 1.5
+wait_until 5 subscribed "$lib_tmp/watch-hist.out"
+wait_until 5 subscribed "$lib_tmp/watch-edge1.out"
 check "mqtt v5: publication to another node's topic gets PUBACK 135" \
     check_pub_refused
 check "mqtt v5: control: publication to its own topic is accepted" \
@@ -325,12 +314,8 @@ ip netns exec "$mns" unshare -m --propagation private sh -c '
     env LOG_LEVEL=debug "$WGU" -f "$mif" >"$lib_tmp/$mif.log" 2>&1 &
 m_pid=$!
 lib_pids="$lib_pids $m_pid"
-n=50
-while [ $n -gt 0 ] && ! nsenter -t "$m_pid" -m test -S \
-    "/var/run/wireguard/$mif.sock" 2>/dev/null; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until 5 nsenter -t "$m_pid" -m test -S "/var/run/wireguard/$mif.sock" \
+    2>/dev/null
 check "files: UAPI socket root 0600, /var/run/wireguard root 0700" sh -c "
     [ \"\$(nsenter -t $m_pid -m stat -c '%U:%G %a %F' \
     /var/run/wireguard /var/run/wireguard/$mif.sock)\" = \

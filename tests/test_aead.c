@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "crypto/primitives.h"
 
 /* Decodes a hex string into a fresh heap buffer (never NULL on success, even
@@ -27,30 +27,6 @@ static uint8_t *unhex_alloc(const char *hex, size_t *len)
 	}
 	*len = (size_t)n;
 	return buf;
-}
-
-static const char *json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
-static cJSON *load_json(const char *file)
-{
-	char path[1024];
-	char *text;
-	cJSON *root;
-
-	snprintf(path, sizeof(path), "%s/%s", check_vector_dir(), file);
-	text = check_read_file(path, NULL);
-	if (text == NULL)
-		return NULL;
-	root = cJSON_Parse(text);
-	free(text);
-	if (root == NULL)
-		CHECK_FAIL("cannot parse %s", path);
-	return root;
 }
 
 enum aead_kind { CHACHA, XCHACHA };
@@ -207,12 +183,6 @@ static void test_wycheproof_xchacha20_poly1305(void)
 	run_wycheproof("wycheproof_xchacha20_poly1305_test.json", XCHACHA);
 }
 
-static void unhex_fixed(const char *hex, uint8_t *out, size_t len)
-{
-	if (check_unhex(hex, out, len) != (long)len)
-		CHECK_FAIL("bad literal %.20s...", hex);
-}
-
 /* RFC 8439 section 2.8.2. */
 static void test_rfc8439_2_8_2(void)
 {
@@ -233,9 +203,9 @@ static void test_rfc8439_2_8_2(void)
 	CHECK(LEN == 114);
 	for (i = 0; i < WG_KEY_LEN; i++)
 		key[i] = (uint8_t)(0x80 + i);
-	unhex_fixed("070000004041424344454647", nonce, sizeof(nonce));
-	unhex_fixed("50515253c0c1c2c3c4c5c6c7", ad, sizeof(ad));
-	unhex_fixed(ct_hex, expect, sizeof(expect));
+	unhex("070000004041424344454647", nonce, sizeof(nonce));
+	unhex("50515253c0c1c2c3c4c5c6c7", ad, sizeof(ad));
+	unhex(ct_hex, expect, sizeof(expect));
 
 	CHECK(wg_aead_seal_nonce(out, (const uint8_t *)plaintext, LEN, ad,
 	    sizeof(ad), nonce, key));
@@ -273,10 +243,10 @@ static void test_rfc8439_a5_counter_nonce(void)
 	uint8_t expect[LEN + WG_AEAD_TAG_LEN], out[LEN + WG_AEAD_TAG_LEN];
 
 	CHECK(LEN == 265);
-	unhex_fixed("1c9240a5eb55d38af333888604f6b5f0"
+	unhex("1c9240a5eb55d38af333888604f6b5f0"
 	    "473917c1402b80099dca5cbc207075c0", key, sizeof(key));
-	unhex_fixed("f33388860000000000004e91", ad, sizeof(ad));
-	unhex_fixed(sealed_hex, expect, sizeof(expect));
+	unhex("f33388860000000000004e91", ad, sizeof(ad));
+	unhex(sealed_hex, expect, sizeof(expect));
 
 	CHECK(wg_aead_seal(out, (const uint8_t *)plaintext, LEN, ad,
 	    sizeof(ad), counter, key));

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "allowedips.h"
-#include "check.h"
+#include "testutil.h"
 
 static char owner_a, owner_b, owner_c, owner_d, owner_e, owner_f;
 #define A (&owner_a)
@@ -498,12 +498,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	/* splitmix64: fixed seed, same sequence on every run. */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static unsigned int rng_below(unsigned int n)

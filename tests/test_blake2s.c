@@ -5,22 +5,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "crypto/blake2s.h"
-
-/* Fills out with hex-decoded expected bytes; fails the test on bad hex. */
-static void unhex_or_fail(const char *hex, uint8_t *out, size_t len)
-{
-	if (check_unhex(hex, out, len) != (long)len)
-		CHECK_FAIL("bad hex constant %s", hex);
-}
 
 /* RFC 7693 Appendix B: BLAKE2s-256("abc"). */
 static void test_rfc7693_abc(void)
 {
 	uint8_t expect[32], out[32];
 
-	unhex_or_fail("508c5e8c327c14e2e1a72ba34eeb452f"
+	unhex("508c5e8c327c14e2e1a72ba34eeb452f"
 	    "37458b209ed63a294d999b4c86675982", expect, sizeof(expect));
 	wg_blake2s(out, 32, (const uint8_t *)"abc", 3, NULL, 0);
 	CHECK_MEM(out, expect, 32);
@@ -50,7 +43,7 @@ static void test_rfc7693_selftest(void)
 	struct wg_blake2s grand;
 	size_t i, j;
 
-	unhex_or_fail("6a411f08ce25adcdfb02aba641451cec"
+	unhex("6a411f08ce25adcdfb02aba641451cec"
 	    "53c598b24f4fc787fbdc88797f4c1dfe", expect, sizeof(expect));
 
 	wg_blake2s_init(&grand, 32);
@@ -77,18 +70,12 @@ static void test_rfc7693_selftest(void)
  * (!keyed) empty, one-shot and streamed a byte at a time. */
 static void run_kat(int keyed)
 {
-	char path[4096];
-	char *text;
 	cJSON *root, *item;
 	int index = -1, count = 0;
 
-	snprintf(path, sizeof(path), "%s/blake2s_kat.json", check_vector_dir());
-	if ((text = check_read_file(path, NULL)) == NULL)
-		return;
-	root = cJSON_Parse(text);
-	free(text);
+	root = load_json("blake2s_kat.json");
 	if (!cJSON_IsArray(root)) {
-		CHECK_FAIL("%s: not a JSON array", path);
+		CHECK_FAIL("blake2s_kat.json: not a JSON array");
 		cJSON_Delete(root);
 		return;
 	}
@@ -220,7 +207,7 @@ static void test_keyed_16(void)
 		in[i] = (uint8_t)i;
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)i;
-	unhex_or_fail("072e94ffbfc684bd8ab2a1b9dade2fd5", expect,
+	unhex("072e94ffbfc684bd8ab2a1b9dade2fd5", expect,
 	    sizeof(expect));
 
 	memset(out, 0, sizeof(out));
@@ -242,18 +229,18 @@ static void test_hmac_known(void)
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)i;
 
-	unhex_or_fail("f93215bb90d4af4c3061cd932fb169fb"
+	unhex("f93215bb90d4af4c3061cd932fb169fb"
 	    "8bb8a91d0b4022baea1271e1323cd9a0", expect, sizeof(expect));
 	wg_hmac_blake2s(out, (const uint8_t *)fox, strlen(fox),
 	    (const uint8_t *)"key", 3);
 	CHECK_MEM(out, expect, 32);
 
-	unhex_or_fail("3a0ef09eac123871fb79852ec512086d"
+	unhex("3a0ef09eac123871fb79852ec512086d"
 	    "013abff437bd68ca03630932bd6ba81f", expect, sizeof(expect));
 	wg_hmac_blake2s(out, (const uint8_t *)"abc", 3, key, 64);
 	CHECK_MEM(out, expect, 32);
 
-	unhex_or_fail("62bc55ee982e83e9f80ff756c037bac8"
+	unhex("62bc55ee982e83e9f80ff756c037bac8"
 	    "35c4201c91817685b52396da1482a6e4", expect, sizeof(expect));
 	wg_hmac_blake2s(out, (const uint8_t *)fox, strlen(fox), key, 100);
 	CHECK_MEM(out, expect, 32);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "cookie.h"
 #include "crypto/primitives.h"
 #include "messages.h"
@@ -63,12 +63,6 @@ static void kat_initiation(uint8_t msg[static 148])
 	msg[0] = WG_MSG_INITIATION;
 	for (i = 4; i < 116; i++)
 		msg[i] = (uint8_t)(i * 7);
-}
-
-static void unhex(const char *hex, uint8_t *out, size_t len)
-{
-	if (check_unhex(hex, out, len) != (long)len)
-		CHECK_FAIL("bad hex %s", hex);
 }
 
 struct pair {

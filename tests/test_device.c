@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "cookie.h"
 #include "crypto/encoding.h"
 #include "device.h"
@@ -1042,32 +1042,15 @@ static void test_peer_completes_during_spoofed_flood(void)
 	pair_free(&p);
 }
 
-static bool has_flag(const cJSON *test, const char *name)
-{
-	const cJSON *flag;
-
-	cJSON_ArrayForEach(flag, cJSON_GetObjectItem(test, "flags"))
-		if (cJSON_IsString(flag) && strcmp(flag->valuestring, name) == 0)
-			return true;
-	return false;
-}
-
 /* Adds a peer for every distinct Wycheproof X25519 public key flagged
  * LowOrderPublic, owning 10.200.0.<n>/32; returns how many. */
 static unsigned add_low_order_peers(struct sim_node *a,
     const struct wg_endpoint *ep)
 {
-	char path[512];
-	char *json;
 	cJSON *root, *group, *test;
 	unsigned n = 0;
 
-	snprintf(path, sizeof(path), "%s/wycheproof_x25519_test.json",
-	    check_vector_dir());
-	json = check_read_file(path, NULL);
-	if (json == NULL)
-		return 0;
-	root = cJSON_Parse(json);
+	root = load_json("wycheproof_x25519_test.json");
 	cJSON_ArrayForEach(group, cJSON_GetObjectItem(root, "testGroups")) {
 		cJSON_ArrayForEach(test, cJSON_GetObjectItem(group, "tests")) {
 			const char *hex = cJSON_GetStringValue(
@@ -1087,7 +1070,6 @@ static unsigned add_low_order_peers(struct sim_node *a,
 		}
 	}
 	cJSON_Delete(root);
-	free(json);
 	return n;
 }
 

@@ -5,25 +5,17 @@
 
 #include <cjson/cJSON.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "crypto/blake2s.h"
 #include "crypto/kdf.h"
 
 /* Loads wireguard_kdf.json, or returns NULL having failed the test. */
 static cJSON *load_vectors(void)
 {
-	char path[4096];
-	char *text;
-	cJSON *root;
+	cJSON *root = load_json("wireguard_kdf.json");
 
-	snprintf(path, sizeof(path), "%s/wireguard_kdf.json",
-	    check_vector_dir());
-	if ((text = check_read_file(path, NULL)) == NULL)
-		return NULL;
-	root = cJSON_Parse(text);
-	free(text);
 	if (!cJSON_IsObject(root)) {
-		CHECK_FAIL("%s: not a JSON object", path);
+		CHECK_FAIL("wireguard_kdf.json: not a JSON object");
 		cJSON_Delete(root);
 		return NULL;
 	}

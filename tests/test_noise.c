@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "crypto/primitives.h"
 #include "crypto/tai64n.h"
 #include "messages.h"
@@ -16,29 +16,6 @@
 static const uint64_t ms = 1000000ULL;
 
 /* ------------------------------------------------------------ helpers */
-
-static cJSON *load_json(const char *name)
-{
-	char path[1024], *text;
-	cJSON *root;
-
-	snprintf(path, sizeof(path), "%s/%s", check_vector_dir(), name);
-	text = check_read_file(path, NULL);
-	if (text == NULL)
-		return NULL;
-	root = cJSON_Parse(text);
-	free(text);
-	if (root == NULL)
-		CHECK_FAIL("cannot parse %s", path);
-	return root;
-}
-
-static const char *json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
 
 /* Decodes obj[name] into out (cap bytes at most); returns the length or -1
  * after failing the test. */

@@ -7,7 +7,7 @@
  * still accepted and G - 8129 is too old. */
 #include <stdint.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "replay.h"
 
 #define W ((uint64_t)WG_REPLAY_WINDOW)
@@ -218,11 +218,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 enum { SPAN_BITS = 22 };

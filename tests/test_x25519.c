@@ -3,31 +3,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "check.h"
+#include "testutil.h"
 #include "crypto/primitives.h"
-
-static void unhex32(const char *hex, uint8_t out[static WG_KEY_LEN])
-{
-	if (hex == NULL || check_unhex(hex, out, WG_KEY_LEN) != WG_KEY_LEN)
-		CHECK_FAIL("bad 32-byte hex %.20s", hex ? hex : "(null)");
-}
-
-static bool has_flag(const cJSON *t, const char *flag)
-{
-	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(t, "flags"), *f;
-
-	cJSON_ArrayForEach(f, flags)
-		if (cJSON_IsString(f) && strcmp(f->valuestring, flag) == 0)
-			return true;
-	return false;
-}
-
-static const char *json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
 
 /* Wycheproof marks the low-order public keys "acceptable" with
  * ZeroSharedSecret: libraries may compute the zero result or refuse.
@@ -40,19 +17,10 @@ static void test_wycheproof(void)
 	    got[WG_KEY_LEN];
 	int checked = 0, refused = 0, total;
 	const cJSON *group, *t, *num;
-	char path[1024], *text;
-	cJSON *root;
+	cJSON *root = load_json(file);
 
-	snprintf(path, sizeof(path), "%s/%s", check_vector_dir(), file);
-	text = check_read_file(path, NULL);
-	if (text == NULL)
+	if (root == NULL)
 		return;
-	root = cJSON_Parse(text);
-	free(text);
-	if (root == NULL) {
-		CHECK_FAIL("cannot parse %s", path);
-		return;
-	}
 	cJSON_ArrayForEach(group, cJSON_GetObjectItemCaseSensitive(root,
 	    "testGroups")) {
 		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(group,
@@ -63,9 +31,9 @@ static void test_wycheproof(void)
 			int tc = id ? id->valueint : -1;
 			bool ok, zero;
 
-			unhex32(json_str(t, "private"), priv);
-			unhex32(json_str(t, "public"), pub);
-			unhex32(json_str(t, "shared"), want);
+			unhex(json_str(t, "private"), priv, WG_KEY_LEN);
+			unhex(json_str(t, "public"), pub, WG_KEY_LEN);
+			unhex(json_str(t, "shared"), want, WG_KEY_LEN);
 			zero = has_flag(t, "ZeroSharedSecret");
 			memset(got, 0xaa, sizeof(got));
 			ok = wg_x25519_dh(got, priv, pub);
@@ -115,9 +83,9 @@ static void test_rfc7748_5_2(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		unhex32(vectors[i][0], k);
-		unhex32(vectors[i][1], u);
-		unhex32(vectors[i][2], want);
+		unhex(vectors[i][0], k, WG_KEY_LEN);
+		unhex(vectors[i][1], u, WG_KEY_LEN);
+		unhex(vectors[i][2], want, WG_KEY_LEN);
 		CHECK(wg_x25519_dh(got, k, u));
 		CHECK_MEM(got, want, WG_KEY_LEN);
 	}
@@ -132,10 +100,10 @@ static void test_rfc7748_5_2_iterated(void)
 	    want1[WG_KEY_LEN], want1000[WG_KEY_LEN];
 	int i;
 
-	unhex32("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079",
-	    want1);
-	unhex32("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51",
-	    want1000);
+	unhex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079",
+	    want1, WG_KEY_LEN);
+	unhex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51",
+	    want1000, WG_KEY_LEN);
 	for (i = 1; i <= 1000; i++) {
 		CHECK(wg_x25519_dh(next, k, u));
 		memcpy(u, k, WG_KEY_LEN);
@@ -153,16 +121,16 @@ static void test_rfc7748_6_1(void)
 	    b_pub[WG_KEY_LEN], want_a_pub[WG_KEY_LEN], want_b_pub[WG_KEY_LEN],
 	    want[WG_KEY_LEN], k1[WG_KEY_LEN], k2[WG_KEY_LEN];
 
-	unhex32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-	    a);
-	unhex32("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
-	    want_a_pub);
-	unhex32("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
-	    b);
-	unhex32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
-	    want_b_pub);
-	unhex32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
-	    want);
+	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	    a, WG_KEY_LEN);
+	unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+	    want_a_pub, WG_KEY_LEN);
+	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	    b, WG_KEY_LEN);
+	unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+	    want_b_pub, WG_KEY_LEN);
+	unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+	    want, WG_KEY_LEN);
 	wg_x25519_public_from_private(a_pub, a);
 	wg_x25519_public_from_private(b_pub, b);
 	CHECK_MEM(a_pub, want_a_pub, WG_KEY_LEN);
@@ -266,7 +234,7 @@ static void test_low_order_refused(void)
 	wg_random_bytes(priv, sizeof(priv));
 	wg_x25519_clamp(priv);
 	for (i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		unhex32(points[i], pub);
+		unhex(points[i], pub, WG_KEY_LEN);
 		if (wg_x25519_dh(out, priv, pub))
 			CHECK_FAIL("low-order point %zu accepted", i);
 	}

@@ -58,11 +58,7 @@ VG_STATUS=99
 
 valgrind_cleanup() {
 	lib_stop_daemons
-	for ns in $na $nb $nm; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
+	ns_kill "$na" "$nb" "$nm"
 	lib_cleanup
 }
 trap valgrind_cleanup EXIT
@@ -104,13 +100,7 @@ clean_exit() {
 
 # wait_uapi IFNAME: valgrind starts slowly; up to 30 s.
 wait_uapi() {
-	n=300
-	while [ $n -gt 0 ]; do
-		wg show "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+	wait_until 30 wg show "$1" >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------- wgu
@@ -166,14 +156,7 @@ start_broker() {
 	    >>"$lib_tmp/broker.log" 2>&1 &
 	broker_pid=$!
 	lib_pids="$lib_pids $broker_pid"
-	n=100
-	while [ $n -gt 0 ]; do
-		ip netns exec "$nm" ss -Hltn 'sport = :1883' | grep -q . &&
-		    return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+	wait_until 10 listens "$nm" 1883
 }
 check "broker on 127.0.0.1:1883" start_broker
 prod=$lib_tmp/industrial_production.log
@@ -181,11 +164,13 @@ vg "$nm" historian "$HIST" --broker 127.0.0.1 \
     --password-file "$hubdir/clients/historian.pw" --topic-prefix "$prefix" \
     --log "$prod" --color never
 ph=$lib_last_pid
-sleep 3
+wait_until 30 grep -q 'subscribed to' "$lib_tmp/historian.log"
 vg "$nm" sim "$SIM" --broker 127.0.0.1 --node-id edge --nodes 3 \
     --password-file "$hubdir/clients/sensors.pw" --topic-prefix "$prefix" \
     --rate 10 --cycle 10 --duration 12 --spool-dir "$lib_tmp/spool"
 ps_=$lib_last_pid
+# A schedule, not conditions: 4 s of readings, the broker down for 1 s,
+# 2 s more before the historian's SIGHUP.
 sleep 4
 kill -TERM "$broker_pid"
 wait_exit "$broker_pid" 100
@@ -197,11 +182,7 @@ check "wgu-sim: finishes, clean exit, no valgrind error or leak" \
     clean_exit "$ps_" sim 900
 check "wgu-sim: nothing pending, nothing lost" sh -c "
     [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/sim.log') = 3 ]"
-n=100
-while [ $n -gt 0 ] && [ "$(wc -l <"$prod" 2>/dev/null || echo 0)" -lt 360 ]; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until 10 has_lines "$prod" 360
 check "wgu-historian: logged all 360 readings" sh -c "
     [ \$(wc -l <'$prod') -eq 360 ]"
 kill -TERM "$ph"
