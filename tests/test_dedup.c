@@ -1,4 +1,4 @@
-/* The duplicate/gap table (src/mqtt/dedup.c): tables of (seq in, verdict,
+/* The duplicate/gap table (src/hub/dedup.c): tables of (seq in, verdict,
  * effect, gap) rows, and a randomized differential test against a naive
  * twin (a plain array of seen flags). */
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "mqtt/dedup.h"
+#include "hub/dedup.h"
 
 struct row {
 	uint64_t seq;

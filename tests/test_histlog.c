@@ -1,4 +1,4 @@
-/* The historian's log (src/mqtt/histlog.c): append, torn-tail repair, the
+/* The historian's log (src/hub/histlog.c): append, torn-tail repair, the
  * duplicate table rebuilt from the log, the record and reject formats.
  * Files live in a fresh directory under $TMPDIR. */
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "mqtt/dedup.h"
-#include "mqtt/histlog.h"
+#include "hub/dedup.h"
+#include "hub/histlog.h"
 
 static char dir[256];
 

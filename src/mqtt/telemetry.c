@@ -212,15 +212,30 @@ static enum telemetry_reject parse_reading(const cJSON *root,
 	return fail(err, TELEMETRY_OK, "");
 }
 
-enum telemetry_reject telemetry_parse(const void *buf, size_t len,
-    struct telemetry_reading *out, struct telemetry_error *err)
+enum telemetry_reject telemetry_parse_tree(const void *buf, size_t len,
+    struct telemetry_reading *out, cJSON **tree, struct telemetry_error *err)
 {
 	cJSON *root = NULL;
 	enum telemetry_reject r;
 
+	*tree = NULL;
 	if ((r = parse_json(buf, len, &root, err)) != TELEMETRY_OK)
 		return r;
 	r = parse_reading(root, out, err);
+	if (r == TELEMETRY_OK)
+		*tree = root;
+	else
+		cJSON_Delete(root);
+	return r;
+}
+
+enum telemetry_reject telemetry_parse(const void *buf, size_t len,
+    struct telemetry_reading *out, struct telemetry_error *err)
+{
+	cJSON *root;
+	enum telemetry_reject r = telemetry_parse_tree(buf, len, out, &root,
+	    err);
+
 	cJSON_Delete(root);
 	return r;
 }

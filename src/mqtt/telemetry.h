@@ -139,6 +139,14 @@ int telemetry_build(const struct telemetry_reading *r, char *buf, size_t cap);
 enum telemetry_reject telemetry_parse(const void *buf, size_t len,
     struct telemetry_reading *out, struct telemetry_error *err);
 
+/* As telemetry_parse(), and on TELEMETRY_OK hands over the parsed payload
+ * as well (*tree, the caller cJSON_Delete()s it; NULL otherwise), so a
+ * caller that keeps the payload (the historian's log) parses it once. */
+struct cJSON;
+enum telemetry_reject telemetry_parse_tree(const void *buf, size_t len,
+    struct telemetry_reading *out, struct cJSON **tree,
+    struct telemetry_error *err);
+
 /* A short English name for a reason, e.g. "status does not match
  * thresholds".  Never NULL. */
 const char *telemetry_reject_str(enum telemetry_reject reason);

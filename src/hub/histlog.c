@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mqtt/histlog.h"
+#include "hub/histlog.h"
 
 enum { CHUNK = 64 * 1024 };
 

@@ -12,8 +12,8 @@
  * Durability is the fsync policy: ALWAYS syncs after each line, INTERVAL
  * leaves it to histlog_sync() called by a timer (group commit), NEVER
  * leaves it to the kernel.  No clock in here: the caller owns timers. */
-#ifndef WGU_MQTT_HISTLOG_H
-#define WGU_MQTT_HISTLOG_H
+#ifndef WGU_HUB_HISTLOG_H
+#define WGU_HUB_HISTLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +22,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "mqtt/dedup.h"
+#include "hub/dedup.h"
 
 enum histlog_fsync {
 	HISTLOG_FSYNC_INTERVAL,
