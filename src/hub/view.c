@@ -95,7 +95,7 @@ void view_summary(const struct view *v, const struct view_totals *n,
 	printf("\nwgu-historian summary: %" PRIu64 " received, %" PRIu64
 	    " logged, %" PRIu64 " duplicates dropped, %" PRIu64 " rejected, %"
 	    PRIu64 " write errors, %" PRIu64 " resend requests, %" PRIu64
-	    " refused for lack of room, %" PRIu64 " requests held back by the "
+	    " refused (duplicate state not kept), %" PRIu64 " requests held back by the "
 	    "rate limit\n", n->received, n->logged, n->duplicates, n->rejected,
 	    n->write_errors, n->resend_requests, n->refused, n->resends_held);
 	if (share)
