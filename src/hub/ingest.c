@@ -165,7 +165,7 @@ static void remember(struct ingest *in, const struct accepted *a)
 		view_reading(in->view, r, "");
 		return;
 	}
-	if (effect == DEDUP_OPENED_GAP && !in->resend->off) {
+	if (effect == DEDUP_OPENED_GAP && resend_active(in->resend)) {
 		snprintf(note, sizeof(note), "  GAP %" PRIu64 "..%" PRIu64
 		    ", resend requested", gap.from, gap.to);
 		resend_gap_opened(in->resend, r->node_id, r->boot_id, &gap);
@@ -189,6 +189,16 @@ void ingest_message(struct ingest *in, const char *topic,
 	cJSON_Delete(a.payload);
 }
 
+void ingest_totals(const struct ingest *in, struct view_totals *t)
+{
+	t->received = in->n.received;
+	t->logged = in->n.logged;
+	t->duplicates = in->n.duplicates;
+	t->rejected = in->n.rejected;
+	t->write_errors = in->n.write_errors;
+	t->refused = in->n.refused;
+}
+
 /* ------------------------------------------------------------ the logs */
 
 static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
@@ -196,8 +206,6 @@ static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 	struct ingest *in = w->data;
 	int ret;
 
-	(void)loop;
-	(void)revents;
 	if ((ret = histlog_sync(&in->log)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.log, strerror(-ret));
 	if ((ret = histlog_sync(&in->rejects)) < 0)

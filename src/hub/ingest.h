@@ -76,6 +76,9 @@ void ingest_start(struct ingest *in);
 void ingest_message(struct ingest *in, const char *topic,
     const void *payload, size_t len);
 
+/* Fills the message counts of the summary's totals. */
+void ingest_totals(const struct ingest *in, struct view_totals *t);
+
 /* For logrotate (SIGHUP): reopens both logs. */
 void ingest_reopen(struct ingest *in);
 

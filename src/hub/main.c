@@ -324,15 +324,11 @@ static const struct session_ops session_ops = {
 
 static void on_stop(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	(void)w;
-	(void)revents;
 	ev_break(loop, EVBREAK_ALL);
 }
 
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	(void)w;
-	(void)revents;
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -340,8 +336,6 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct historian *h = w->data;
 
-	(void)loop;
-	(void)revents;
 	ingest_reopen(&h->ingest);
 }
 
@@ -361,15 +355,10 @@ static void start_signals(struct historian *h)
 
 static void summary(const struct historian *h)
 {
-	const struct ingest_counters *n = &h->ingest.n;
-	struct view_totals t = {
-		.received = n->received, .logged = n->logged,
-		.duplicates = n->duplicates, .rejected = n->rejected,
-		.write_errors = n->write_errors, .refused = n->refused,
-		.resend_requests = h->resend.requests,
-		.resends_held = h->resend.held,
-	};
+	struct view_totals t;
 
+	ingest_totals(&h->ingest, &t);
+	resend_totals(&h->resend, &t);
 	view_summary(&h->view, &t, h->dedup, h->opt.share);
 }
 

@@ -104,6 +104,17 @@ static bool request(struct resend *rs, const char *node_id, uint64_t boot_id,
 	return true;
 }
 
+bool resend_active(const struct resend *rs)
+{
+	return !rs->off;
+}
+
+void resend_totals(const struct resend *rs, struct view_totals *t)
+{
+	t->resend_requests = rs->requests;
+	t->resends_held = rs->held;
+}
+
 bool resend_gap_opened(struct resend *rs, const char *node_id,
     uint64_t boot_id, const struct dedup_gap *gap)
 {
@@ -116,8 +127,6 @@ static void on_report(struct ev_loop *loop, ev_timer *w, int revents)
 	struct resend *rs = w->data;
 	size_t i, b, g;
 
-	(void)loop;
-	(void)revents;
 	if (rs->off)
 		return;
 	for (i = 0; i < dedup_node_count(rs->dedup); i++) {

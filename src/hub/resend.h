@@ -60,10 +60,16 @@ void resend_init(struct resend *rs, struct ev_loop *loop,
 void resend_start(struct resend *rs);
 void resend_stop(struct resend *rs);
 
+/* False for a --share member, which asks for nothing (see resend_init). */
+bool resend_active(const struct resend *rs);
+
 /* A gap just opened in (node_id, boot_id): ask for it now.  True when the
  * request went out. */
 bool resend_gap_opened(struct resend *rs, const char *node_id,
     uint64_t boot_id, const struct dedup_gap *gap);
+
+/* Adds the requests made and held back to the summary's totals. */
+void resend_totals(const struct resend *rs, struct view_totals *t);
 
 /* Runs the gap report at the next loop iteration (after a (re)connect:
  * gaps found in the log at start or while disconnected). */

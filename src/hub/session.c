@@ -31,7 +31,6 @@ static void on_message(struct mosquitto *mosq, void *obj,
 {
 	struct session *s = ((struct mqtt_loop *)obj)->ctx;
 
-	(void)mosq;
 	s->ops->message(s->ctx, m->topic, m->payload,
 	    m->payloadlen > 0 ? (size_t)m->payloadlen : 0);
 }
@@ -41,7 +40,6 @@ static void on_connected(struct mqtt_loop *ml, int rc, void *ctx)
 	struct session *s = ctx;
 	int ret;
 
-	(void)ml;
 	if (rc != 0) {
 		view_warn("broker %s:%d refused the connection: %s",
 		    s->cfg.broker, s->cfg.port, s->connect_props ?
@@ -63,7 +61,6 @@ static void on_disconnected(struct mqtt_loop *ml, int rc, void *ctx)
 {
 	struct session *s = ctx;
 
-	(void)ml;
 	view_event(s->view, VIEW_SESSION, "disconnected from %s:%d (%s), "
 	    "reconnecting", s->cfg.broker, s->cfg.port,
 	    rc ? mosquitto_strerror(rc) : "asked");

@@ -91,7 +91,6 @@ void view_summary(const struct view *v, const struct view_totals *n,
 {
 	size_t i, b;
 
-	(void)v;
 	printf("\nwgu-historian summary: %" PRIu64 " received, %" PRIu64
 	    " logged, %" PRIu64 " duplicates dropped, %" PRIu64 " rejected, %"
 	    PRIu64 " write errors, %" PRIu64 " resend requests, %" PRIu64

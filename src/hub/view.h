@@ -27,7 +27,7 @@ struct view {
 	bool color;		/* ANSI colours for warning, critical, events */
 };
 
-/* What the summary reports; filled by main from the modules' counters. */
+/* What the summary reports; ingest_totals() and resend_totals() fill it. */
 struct view_totals {
 	uint64_t received, logged, duplicates, rejected, write_errors;
 	uint64_t resend_requests;
