@@ -325,6 +325,8 @@ static int new_stream(struct dedup_table *t, struct dedup_node *nd,
 static int insert_gap(struct dedup_stream *s, size_t g, uint64_t from,
     uint64_t to)
 {
+	int ret;
+
 	if (s->ngaps >= DEDUP_MAX_GAPS) {
 		uint64_t len = s->gaps[0].to - s->gaps[0].from + 1;
 
@@ -335,18 +337,8 @@ static int insert_gap(struct dedup_stream *s, size_t g, uint64_t from,
 		if (g > 0)
 			g--;
 	}
-	if (s->ngaps == s->capgaps) {
-		size_t cap = s->capgaps ? 2 * s->capgaps : 4;
-		struct dedup_gap *gaps;
-
-		if (cap > DEDUP_MAX_GAPS)
-			cap = DEDUP_MAX_GAPS;
-		gaps = realloc(s->gaps, cap * sizeof(*gaps));
-		if (gaps == NULL)
-			return -ENOMEM;
-		s->gaps = gaps;
-		s->capgaps = cap;
-	}
+	if ((ret = reserve_gap(s)) < 0)
+		return ret;
 	memmove(&s->gaps[g + 1], &s->gaps[g],
 	    (s->ngaps - g) * sizeof(s->gaps[0]));
 	s->gaps[g].from = from;
