@@ -112,8 +112,13 @@ check "attack: all $attack readings with new boot_ids logged" \
 rss2=$(rss)
 echo "  historian VmRSS ${rss1:-?} kB after $first readings, ${rss2:-?} kB" \
     "after $attack"
-check "historian memory flat under the attack (grew under 2 MB)" \
-    [ "$((${rss2:-99999} - ${rss1:-0}))" -lt 2048 ]
+# The duplicate table the attack once filled grew by 8 MB over this span.
+# AddressSanitizer's allocator warms up by some 3 MB more, once (the same
+# with 130,000 readings).
+limit=2048
+grep -q __asan_init "$HIST" && limit=6144
+check "historian memory flat under the attack (grew under $((limit / 1024)) MB)" \
+    [ "$((${rss2:-99999} - ${rss1:-0}))" -lt "$limit" ]
 
 # A replay of one of its first boots, retired since: refused with the
 # reason, never logged again.
