@@ -182,8 +182,12 @@ void ingest_message(struct ingest *in, const char *topic,
 	struct accepted a = { .received = now_ms(), .topic = topic };
 
 	in->n.received++;
+	/* Another payload schema is recognised in validate(), into the same
+	 * struct telemetry_reading. */
 	if (validate(in, &a, payload, len) < 0)
 		return;
+	/* A store derived from the log takes the reading once append()
+	 * succeeded: it is never ahead of the log. */
 	if (admit(in, &a, payload, len) && append(in, &a) == 0)
 		remember(in, &a);
 	cJSON_Delete(a.payload);
