@@ -1,4 +1,4 @@
-/* Fuzzes the historian's log recovery (src/mqtt/histlog.c): the input is a
+/* Fuzzes the historian's log recovery (src/hub/histlog.c): the input is a
  * log file as a crash, a full disk or a careless editor may leave it.  It is
  * put in a memfd, recovered with the historian's own line handling (parse
  * the key, rebuild the duplicate table), and the result is checked:
@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mqtt/dedup.h"
-#include "mqtt/histlog.h"
+#include "hub/dedup.h"
+#include "hub/histlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,12 +1,13 @@
-/* The duplicate/gap table (src/mqtt/dedup.c): tables of (seq in, verdict,
- * effect, gap) rows, and a randomized differential test against a naive
+/* The duplicate/gap table (src/hub/dedup.c): tables of (seq in, verdict,
+ * effect, gap) rows, the per-node bounds (boots retired, a node flooding
+ * boots, the node limit), and a randomized differential test against a naive
  * twin (a plain array of seen flags). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "check.h"
-#include "mqtt/dedup.h"
+#include "hub/dedup.h"
 
 struct row {
 	uint64_t seq;
@@ -204,6 +205,133 @@ static void test_gap_limit(void)
 	dedup_free(t);
 }
 
+/* One node opening boot after boot keeps DEDUP_BOOTS_PER_NODE streams:
+ * closed boots retire first, their readings are then refused, and another
+ * node still gets room and its duplicates found. */
+static void test_boots_retire(void)
+{
+	static const struct {
+		uint64_t boot, seq;
+		enum dedup_verdict verdict;
+	} rows[] = {
+		/* boots 1..8 held (boot 2 with a gap), boot 9 retires boot 1
+		 * (the lowest closed), boot 10 boot 3 (2 has a gap). */
+		{ 9, 1, N }, { 10, 1, N },
+		{ 1, 1, DEDUP_RETIRED }, { 1, 7, DEDUP_RETIRED },
+		{ 3, 1, DEDUP_RETIRED },
+		{ 2, 3, D }, { 2, 2, N },	/* kept, 1 still open */
+		{ 4, 1, D }, { 10, 1, D }, { 10, 2, N },
+		{ 11, 1, N },			/* retires boot 4 */
+		{ 4, 1, DEDUP_RETIRED },
+	};
+	struct dedup_table *t = dedup_new(1);
+	const struct dedup_node *nd;
+	enum dedup_effect e;
+	struct dedup_gap g;
+	uint64_t b;
+	size_t i;
+
+	for (b = 1; b <= DEDUP_BOOTS_PER_NODE; b++)
+		CHECK(dedup_add(t, "n", b, b == 2 ? 3 : 1, false, &e, &g) == 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum dedup_verdict v = dedup_lookup(t, "n", rows[i].boot,
+		    rows[i].seq);
+
+		if (v != rows[i].verdict)
+			CHECK_FAIL("row %zu (boot %llu seq %llu): verdict %d, "
+			    "want %d", i, (unsigned long long)rows[i].boot,
+			    (unsigned long long)rows[i].seq, v, rows[i].verdict);
+		if (v == N)
+			CHECK(dedup_add(t, "n", rows[i].boot, rows[i].seq,
+			    false, &e, &g) == 0);
+	}
+	nd = dedup_node_find(t, "n");
+	CHECK(nd != NULL && nd->nboots == DEDUP_BOOTS_PER_NODE);
+	CHECK(nd && nd->retired == 3 && nd->retired_hi == 4 &&
+	    nd->retired_logged == 3 && nd->refused == 4);
+	CHECK(dedup_count(t) == DEDUP_BOOTS_PER_NODE);
+	CHECK(dedup_at(t, 0)->boot_id == 2 && dedup_missing(dedup_at(t, 0)) == 1);
+	/* A retired boot found in the log again changes nothing. */
+	CHECK(dedup_add(t, "n", 1, 2, true, &e, &g) == 0 && e == DEDUP_ALREADY);
+	dedup_free(t);
+}
+
+/* When every held boot has gaps, the lowest goes, its gaps given up; an
+ * older boot than all held ones is refused without retiring anything. */
+static void test_boots_all_open(void)
+{
+	struct dedup_table *t = dedup_new(1);
+	const struct dedup_node *nd;
+	enum dedup_effect e;
+	uint64_t b;
+
+	for (b = 10; b < 10 + DEDUP_BOOTS_PER_NODE; b++)
+		CHECK(dedup_add(t, "n", b, 5, false, &e, NULL) == 0 &&
+		    e == DEDUP_OPENED_GAP);
+	CHECK(dedup_lookup(t, "n", 9, 1) == DEDUP_RETIRED);
+	CHECK(dedup_lookup(t, "n", 30, 5) == N);
+	CHECK(dedup_add(t, "n", 30, 5, false, &e, NULL) == 0);
+	nd = dedup_node_find(t, "n");
+	CHECK(nd->retired == 1 && nd->retired_hi == 10 &&
+	    nd->retired_missing == 4 && nd->nboots == DEDUP_BOOTS_PER_NODE);
+	CHECK(dedup_lookup(t, "n", 10, 5) == DEDUP_RETIRED);
+	CHECK(dedup_lookup(t, "n", 11, 5) == D);
+	CHECK(dedup_lookup(t, "n", 11, 1) == N);
+	dedup_free(t);
+}
+
+/* The attack of a node with 65,546 boots: its room stays its own, the
+ * memory is bounded, and a node seen only afterwards is not refused. */
+static void test_flood(void)
+{
+	struct dedup_table *t = dedup_new(1);
+	enum dedup_effect e;
+	uint64_t b;
+	int bad = 0;
+
+	for (b = 1; b <= 65546 && bad < 5; b++) {
+		if (dedup_lookup(t, "attacker", b, 1) != N ||
+		    dedup_add(t, "attacker", b, 1, false, &e, NULL) != 0) {
+			CHECK_FAIL("attacker boot %llu", (unsigned long long)b);
+			bad++;
+		}
+	}
+	CHECK(dedup_count(t) == DEDUP_BOOTS_PER_NODE);
+	CHECK(dedup_node_find(t, "attacker")->retired ==
+	    65546 - DEDUP_BOOTS_PER_NODE);
+	CHECK(dedup_lookup(t, "victim", 1, 1) == N);
+	CHECK(dedup_add(t, "victim", 1, 1, false, &e, NULL) == 0);
+	CHECK(dedup_lookup(t, "victim", 1, 1) == D);
+	CHECK(dedup_lookup(t, "victim", 1, 1) == D);
+	dedup_free(t);
+}
+
+/* The node table is bounded: a node beyond it is answered DEDUP_FULL
+ * (refused before the log), a node already held is not. */
+static void test_node_limit(void)
+{
+	struct dedup_table *t = dedup_new(1);
+	enum dedup_effect e;
+	char id[32];
+	int i;
+
+	for (i = 0; i < DEDUP_MAX_NODES; i++) {
+		snprintf(id, sizeof(id), "n%05d", i);
+		if (dedup_lookup(t, id, 1, 1) != N ||
+		    dedup_add(t, id, 1, 1, false, &e, NULL) != 0) {
+			CHECK_FAIL("node %d", i);
+			break;
+		}
+	}
+	CHECK(dedup_lookup(t, "z-late", 1, 1) == DEDUP_FULL);
+	CHECK(dedup_add(t, "z-late", 1, 1, false, &e, NULL) == -ENOSPC);
+	CHECK(dedup_lookup(t, "n00007", 1, 1) == D);
+	CHECK(dedup_lookup(t, "n00007", 2, 1) == N);
+	CHECK(dedup_add(t, "n00007", 2, 1, false, &e, NULL) == 0);
+	CHECK(dedup_node_count(t) == DEDUP_MAX_NODES);
+	dedup_free(t);
+}
+
 /* Random streams against a naive array of flags. */
 static void test_differential(void)
 {
@@ -259,6 +387,10 @@ int main(void)
 	RUN(test_many_nodes);
 	RUN(test_bad_input);
 	RUN(test_gap_limit);
+	RUN(test_boots_retire);
+	RUN(test_boots_all_open);
+	RUN(test_flood);
+	RUN(test_node_limit);
 	RUN(test_differential);
 	return check_summary();
 }

@@ -1,4 +1,4 @@
-/* The historian's log (src/mqtt/histlog.c): append, torn-tail repair, the
+/* The historian's log (src/hub/histlog.c): append, torn-tail repair, the
  * duplicate table rebuilt from the log, the record and reject formats.
  * Files live in a fresh directory under $TMPDIR. */
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "mqtt/dedup.h"
-#include "mqtt/histlog.h"
+#include "hub/dedup.h"
+#include "hub/histlog.h"
 
 static char dir[256];
 
@@ -293,13 +293,15 @@ static void test_formats(void)
 	struct histlog_key k;
 	char *line;
 
-	line = histlog_format_record(1764051600123ull, "a/n/telemetry", p);
+	line = histlog_format_record(1764051600123ull, "a/n/telemetry", p,
+	    1764051600000ll, true);
 	CHECK(line != NULL);
 	if (line) {
 		/* One line: the newline inside the node id is escaped. */
 		CHECK(strchr(line, '\n') == line + strlen(line) - 1);
 		CHECK(strcmp(line, "{\"received\":1764051600123,\"topic\":"
-		    "\"a/n/telemetry\",\"payload\":{\"node_id\":\"n\\n1\","
+		    "\"a/n/telemetry\",\"ts\":1764051600000,\"guarantee\":"
+		    "\"exactly-once\",\"payload\":{\"node_id\":\"n\\n1\","
 		    "\"boot_id\":3,\"seq\":9,\"data\":{\"p\":6.5}}}\n") == 0);
 		CHECK(histlog_parse_key(line, strlen(line) - 1, &k) == 0);
 		CHECK(strcmp(k.node_id, "n\n1") == 0 && k.boot_id == 3 &&

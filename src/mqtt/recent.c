@@ -17,6 +17,7 @@ struct node {
 	uint64_t last_add;	/* the table's add count at its last add */
 	size_t used, next;	/* entries in ring; where the next one goes */
 	struct entry *ring;	/* per_node entries, allocated on first use */
+	uint64_t logged, recovered, duplicates;	/* since it was last taken in */
 };
 
 struct recent_table {
@@ -130,8 +131,10 @@ static size_t take_slot(struct recent_table *t)
 	return victim;
 }
 
-int recent_add(struct recent_table *t, const char *node_id,
-    int64_t timestamp_ms, uint64_t digest, uint64_t now_ms)
+/* recent_add() and recent_recover(): the node's counter to bump is
+ * *logged or *recovered. */
+static int add(struct recent_table *t, const char *node_id,
+    int64_t timestamp_ms, uint64_t digest, uint64_t now_ms, bool recovered)
 {
 	size_t len = strnlen(node_id, RECENT_NODE_ID_MAX + 1), pos, slot;
 	struct node *nd;
@@ -152,6 +155,7 @@ int recent_add(struct recent_table *t, const char *node_id,
 		}
 		memcpy(nd->id, node_id, len + 1);
 		nd->used = nd->next = 0;
+		nd->logged = nd->recovered = nd->duplicates = 0;
 		pos = find(t, node_id, &found);
 		memmove(&t->order[pos + 1], &t->order[pos],
 		    (t->n - pos) * sizeof(*t->order));
@@ -163,8 +167,49 @@ int recent_add(struct recent_table *t, const char *node_id,
 	nd->next = (nd->next + 1) % t->lim.per_node;
 	if (nd->used < t->lim.per_node)
 		nd->used++;
+	if (recovered)
+		nd->recovered++;
+	else
+		nd->logged++;
 	return 0;
 }
+
+int recent_add(struct recent_table *t, const char *node_id,
+    int64_t timestamp_ms, uint64_t digest, uint64_t now_ms)
+{
+	return add(t, node_id, timestamp_ms, digest, now_ms, false);
+}
+
+int recent_recover(struct recent_table *t, const char *node_id,
+    int64_t timestamp_ms, uint64_t digest, uint64_t added_ms)
+{
+	return add(t, node_id, timestamp_ms, digest, added_ms, true);
+}
+
+void recent_note_duplicate(struct recent_table *t, const char *node_id)
+{
+	bool found;
+	size_t pos = find(t, node_id, &found);
+
+	if (found)
+		t->nodes[t->order[pos]].duplicates++;
+}
+
+bool recent_node_at(const struct recent_table *t, size_t i,
+    struct recent_node_info *out)
+{
+	const struct node *nd;
+
+	if (i >= t->n)
+		return false;
+	nd = &t->nodes[t->order[i]];
+	out->node_id = nd->id;
+	out->logged = nd->logged;
+	out->recovered = nd->recovered;
+	out->duplicates = nd->duplicates;
+	return true;
+}
+
 
 size_t recent_nodes(const struct recent_table *t)
 {

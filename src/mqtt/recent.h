@@ -27,6 +27,7 @@
 #ifndef WGU_RECENT_H
 #define WGU_RECENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,24 @@ enum recent_verdict recent_lookup(const struct recent_table *t,
  * id longer than RECENT_NODE_ID_MAX or empty, -ENOMEM. */
 int recent_add(struct recent_table *t, const char *node_id,
     int64_t timestamp_ms, uint64_t digest, uint64_t now_ms);
+
+/* As recent_add(), for a reading found in the log at startup: added_ms is
+ * when it was received, so it ages from then; counted as recovered. */
+int recent_recover(struct recent_table *t, const char *node_id,
+    int64_t timestamp_ms, uint64_t digest, uint64_t added_ms);
+
+/* Counts a dropped redelivery against node_id (a known node only). */
+void recent_note_duplicate(struct recent_table *t, const char *node_id);
+
+/* The i-th known node in node id order (0 <= i < recent_nodes()), for the
+ * summary: false past the end.  node_id points into the table, valid until
+ * its next change.  The counts start when the node was (last) taken in. */
+struct recent_node_info {
+	const char *node_id;
+	uint64_t logged, recovered, duplicates;
+};
+bool recent_node_at(const struct recent_table *t, size_t i,
+    struct recent_node_info *out);
 
 /* How many nodes the table knows, and how many it forgot to make room. */
 size_t recent_nodes(const struct recent_table *t);

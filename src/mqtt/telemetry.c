@@ -641,19 +641,42 @@ static enum telemetry_reject parse_reading(const cJSON *root,
 	return fail(err, TELEMETRY_OK, "", "");
 }
 
-enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
+enum telemetry_reject telemetry_parse_object(const struct cJSON *root,
     const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
     struct telemetry_error *err)
+{
+	static const struct telemetry_parse_opts defaults;
+
+	if (!cJSON_IsObject(root))
+		return fail(err, TELEMETRY_E_NOT_OBJECT, "", "a JSON object");
+	return parse_reading(root, opts ? opts : &defaults, out, err);
+}
+
+enum telemetry_reject telemetry_parse_tree(const void *buf, size_t len,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct cJSON **tree, struct telemetry_error *err)
 {
 	static const struct telemetry_parse_opts defaults;
 	cJSON *root = NULL;
 	enum telemetry_reject r;
 
+	if (tree != NULL)
+		*tree = NULL;
 	if ((r = parse_json(buf, len, &root, err)) != TELEMETRY_OK)
 		return r;
 	r = parse_reading(root, opts ? opts : &defaults, out, err);
-	cJSON_Delete(root);
+	if (r == TELEMETRY_OK && tree != NULL)
+		*tree = root;
+	else
+		cJSON_Delete(root);
 	return r;
+}
+
+enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct telemetry_error *err)
+{
+	return telemetry_parse_tree(buf, len, opts, out, NULL, err);
 }
 
 enum telemetry_reject telemetry_parse(const void *buf, size_t len,

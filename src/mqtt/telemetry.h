@@ -234,6 +234,21 @@ enum telemetry_reject telemetry_parse_with(const void *buf, size_t len,
     const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
     struct telemetry_error *err);
 
+/* As telemetry_parse_with(), and on TELEMETRY_OK hands over the parsed
+ * payload as well when tree is not NULL (*tree: the caller cJSON_Delete()s
+ * it; NULL otherwise), so a caller that keeps the payload (the historian's
+ * log) parses it once. */
+struct cJSON;
+enum telemetry_reject telemetry_parse_tree(const void *buf, size_t len,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct cJSON **tree, struct telemetry_error *err);
+
+/* As telemetry_parse_with(), on a payload already parsed (the "payload"
+ * object of a log line). */
+enum telemetry_reject telemetry_parse_object(const struct cJSON *root,
+    const struct telemetry_parse_opts *opts, struct telemetry_reading *out,
+    struct telemetry_error *err);
+
 /* telemetry_parse_with() with zoneless strings at UTC and require_seq:
  * what wgu's own nodes send, and all that a historian without a
  * duplicate window for nodes lacking boot_id/seq may accept (it would

@@ -1,8 +1,13 @@
 /* The historian's append-only log (industrial_production.log): one JSON
  * object per line,
  *
- *	{"received":MS,"topic":"T","payload":{...}}
+ *	{"received":MS,"topic":"T","ts":MS,"guarantee":G,"payload":{...}}
  *
+ * received is the hub's clock; payload is what the node sent, member for
+ * member (its timestamp in whatever form it came); ts is that timestamp
+ * normalised to milliseconds since the epoch; guarantee is "exactly-once"
+ * for a reading with boot_id/seq, "at-least-once" for one without.
+ * Lines written before ts/guarantee existed lack them.
  * written with one write(2) per line on an O_APPEND descriptor, so a kill -9
  * leaves only whole lines.  A power loss or a full disk can still leave a
  * torn last line; opening the log repairs it (truncates it after handing
@@ -12,8 +17,8 @@
  * Durability is the fsync policy: ALWAYS syncs after each line, INTERVAL
  * leaves it to histlog_sync() called by a timer (group commit), NEVER
  * leaves it to the kernel.  No clock in here: the caller owns timers. */
-#ifndef WGU_MQTT_HISTLOG_H
-#define WGU_MQTT_HISTLOG_H
+#ifndef WGU_HUB_HISTLOG_H
+#define WGU_HUB_HISTLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "mqtt/dedup.h"
+#include "hub/dedup.h"
 
 enum histlog_fsync {
 	HISTLOG_FSYNC_INTERVAL,
@@ -100,7 +105,7 @@ void histlog_close(struct histlog *l);
  * is printed unformatted, so the line holds no raw newline.  Returns a
  * heap string (caller frees) or NULL when out of memory. */
 char *histlog_format_record(uint64_t received_ms, const char *topic,
-    const cJSON *payload);
+    const cJSON *payload, int64_t ts_ms, bool exactly_once);
 
 /* The reject log line: {"received":MS,"topic":T,"reason":R,"raw":B}.
  * topic may be NULL.  raw is kept byte for byte: printable ASCII as is,

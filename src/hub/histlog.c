@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mqtt/histlog.h"
+#include "hub/histlog.h"
 
 enum { CHUNK = 64 * 1024 };
 
@@ -269,7 +269,7 @@ void histlog_close(struct histlog *l)
 }
 
 char *histlog_format_record(uint64_t received_ms, const char *topic,
-    const cJSON *payload)
+    const cJSON *payload, int64_t ts_ms, bool exactly_once)
 {
 	cJSON *rec, *copy;
 	char *body, *line = NULL;
@@ -278,7 +278,10 @@ char *histlog_format_record(uint64_t received_ms, const char *topic,
 	copy = cJSON_Duplicate(payload, true);
 	if (rec == NULL || copy == NULL ||
 	    cJSON_AddNumberToObject(rec, "received", (double)received_ms) ==
-	    NULL || cJSON_AddStringToObject(rec, "topic", topic) == NULL) {
+	    NULL || cJSON_AddStringToObject(rec, "topic", topic) == NULL ||
+	    cJSON_AddNumberToObject(rec, "ts", (double)ts_ms) == NULL ||
+	    cJSON_AddStringToObject(rec, "guarantee", exactly_once ?
+	    "exactly-once" : "at-least-once") == NULL) {
 		cJSON_Delete(copy);
 		goto out;
 	}

@@ -1,0 +1,402 @@
+/* The historian's ingest: validate -> dedup -> append -> remember, and the
+ * logs it appends to (see ingest.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub/ingest.h"
+#include "mqtt/recent.h"
+#include "mqtt/telemetry.h"
+
+/* A message that passed validation: the reading and its parsed payload
+ * (for the log line). */
+struct accepted {
+	uint64_t received;
+	const char *topic;
+	struct telemetry_reading r;
+	cJSON *payload;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* To the reject log, with the reason; topic may be NULL. */
+static void reject(struct ingest *in, uint64_t received, const char *topic,
+    const char *reason, const void *raw, size_t rawlen)
+{
+	char *line = histlog_format_reject(received, topic, reason, raw, rawlen);
+	int ret = line ? histlog_append(&in->rejects, line, strlen(line)) :
+	    -ENOMEM;
+	char shown[256] = "-";
+
+	in->n.rejected++;
+	if (topic) {
+		/* The topic level matched by '+' is the sender's choice: keep
+		 * control bytes (escape sequences) off the terminal. */
+		size_t i, n = strlen(topic) < sizeof(shown) - 1 ?
+		    strlen(topic) : sizeof(shown) - 1;
+
+		for (i = 0; i < n; i++)
+			shown[i] = topic[i] >= 0x20 && topic[i] < 0x7f ?
+			    topic[i] : '?';
+		shown[n] = '\0';
+	}
+	if (ret < 0) {
+		/* The reject log is the last place it could go: say it
+		 * loudly on stderr rather than lose the evidence quietly. */
+		view_warn("cannot write to reject log %s: %s; rejected (%s) on "
+		    "%s: %zu bytes", in->cfg.reject_log, strerror(-ret),
+		    reason, shown, rawlen);
+		in->n.write_errors++;
+	}
+	free(line);
+	view_event(in->view, VIEW_REJECTED, "REJECTED %s: %s", shown, reason);
+}
+
+/* validate: 0 and *a (a->payload to delete), or rejected and -EINVAL. */
+static int validate(struct ingest *in, struct accepted *a,
+    const void *payload, size_t len)
+{
+	const struct telemetry_parse_opts opts = {
+		.zoneless_offset_min = in->cfg.zoneless_offset_min,
+	};
+	struct telemetry_error err = { .reason = TELEMETRY_OK, .field = "" };
+	char node[TELEMETRY_NODE_ID_MAX + 1], reason[TELEMETRY_ERROR_MSG_MAX];
+	enum telemetry_reject rc;
+
+	if (telemetry_topic_node(a->topic, "telemetry", node) < 0) {
+		reject(in, a->received, a->topic, "unexpected topic: readings "
+		    "go to PREFIX/NODE/telemetry", payload, len);
+		return -EINVAL;
+	}
+	rc = telemetry_parse_tree(payload, len, &opts, &a->r, &a->payload,
+	    &err);
+	if (rc != TELEMETRY_OK) {
+		telemetry_error_format(&err, reason, sizeof(reason));
+		reject(in, a->received, a->topic, reason, payload, len);
+		return -EINVAL;
+	}
+	if (strcmp(a->r.node_id, node) != 0) {
+		/* A node may only speak for itself (the ACL lets it write
+		 * its own topic only). */
+		reject(in, a->received, a->topic, "node_id does not match topic",
+		    payload, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* dedup: true when the reading is to be logged. */
+static bool admit(struct ingest *in, const struct accepted *a,
+    const void *payload, size_t len)
+{
+	const struct telemetry_reading *r = &a->r;
+	const char *why;
+
+	if (!r->has_seq) {
+		/* At least once: a redelivery within the window is dropped. */
+		if (recent_lookup(in->recent, r->node_id, r->timestamp_ms,
+		    telemetry_content_digest(r), a->received) == RECENT_NEW)
+			return true;
+		in->n.duplicates++;
+		recent_note_duplicate(in->recent, r->node_id);
+		view_event(in->view, VIEW_DUPLICATE, "duplicate %s timestamp %"
+		    PRId64 " (same content, no seq) dropped", r->node_id,
+		    r->timestamp_ms);
+		return false;
+	}
+	switch (dedup_lookup(in->dedup, r->node_id, r->boot_id, r->seq)) {
+	case DEDUP_NEW:
+		return true;
+	case DEDUP_DUPLICATE:
+		in->n.duplicates++;
+		view_event(in->view, VIEW_DUPLICATE, "duplicate %s boot %"
+		    PRIu64 " seq %" PRIu64 " dropped", r->node_id, r->boot_id,
+		    r->seq);
+		return false;
+	case DEDUP_RETIRED:
+		why = "boot retired: older than the boots kept for this node";
+		break;
+	default:
+		why = "no room to keep its duplicate state";
+		break;
+	}
+	/* Logged, it could be logged again by the next copy: refused. */
+	in->n.refused++;
+	reject(in, a->received, a->topic, why, payload, len);
+	return false;
+}
+
+/* append: 0 when the reading is in the log. */
+static int append(struct ingest *in, const struct accepted *a)
+{
+	const struct telemetry_reading *r = &a->r;
+	char *line = histlog_format_record(a->received, a->topic, a->payload,
+	    r->timestamp_ms, r->has_seq);
+	int ret = line ? histlog_append(&in->log, line, strlen(line)) :
+	    -ENOMEM;
+
+	free(line);
+	if (ret < 0 && !r->has_seq) {
+		/* Nothing to ask for again: the node does not number its
+		 * readings.  Said loudly; its publisher got its PUBACK. */
+		in->n.write_errors++;
+		view_warn("cannot append to %s: %s (%s timestamp %" PRId64
+		    " lost: the node sends no seq to ask for it again)",
+		    in->cfg.log, strerror(-ret), r->node_id, r->timestamp_ms);
+		return ret;
+	}
+	if (ret < 0) {
+		/* Not marked seen: the next reading of this node shows the
+		 * hole, and the resend request fetches it again. */
+		in->n.write_errors++;
+		view_warn("cannot append to %s: %s (%s boot %" PRIu64 " seq %"
+		    PRIu64 " will be asked for again)", in->cfg.log,
+		    strerror(-ret), r->node_id, r->boot_id, r->seq);
+		return ret;
+	}
+	in->n.logged++;
+	return 0;
+}
+
+/* remember: marks it seen (room made by admit()), asks for a gap it
+ * opens, shows it. */
+static void remember(struct ingest *in, const struct accepted *a)
+{
+	const struct telemetry_reading *r = &a->r;
+	enum dedup_effect effect;
+	struct dedup_gap gap;
+	char note[96] = "";
+	int ret;
+
+	if (!r->has_seq) {
+		ret = recent_add(in->recent, r->node_id, r->timestamp_ms,
+		    telemetry_content_digest(r), a->received);
+		if (ret < 0)
+			view_warn("duplicate window: %s (%s)", strerror(-ret),
+			    r->node_id);
+		view_reading(in->view, r, "  (at least once)");
+		return;
+	}
+	ret = dedup_add(in->dedup, r->node_id, r->boot_id, r->seq, false,
+	    &effect, &gap);
+	if (ret < 0) {
+		/* dedup_lookup() answered NEW: cannot happen (dedup.h). */
+		view_warn("duplicate table: %s (%s)", strerror(-ret),
+		    r->node_id);
+		view_reading(in->view, r, "");
+		return;
+	}
+	if (effect == DEDUP_OPENED_GAP && resend_active(in->resend)) {
+		snprintf(note, sizeof(note), "  GAP %" PRIu64 "..%" PRIu64
+		    ", resend requested", gap.from, gap.to);
+		resend_gap_opened(in->resend, r->node_id, r->boot_id, &gap);
+	} else if (effect == DEDUP_FILLED) {
+		snprintf(note, sizeof(note), gap.from > gap.to ?
+		    "  (late, gap closed)" : "  (late, gap partly filled)");
+	}
+	view_reading(in->view, r, note);
+}
+
+void ingest_message(struct ingest *in, const char *topic,
+    const void *payload, size_t len)
+{
+	struct accepted a = { .received = now_ms(), .topic = topic };
+
+	in->n.received++;
+	/* Readings with boot_id/seq are logged exactly once (dedup.h), those
+	 * without at least once (recent.h): admit() and remember() pick. */
+	if (validate(in, &a, payload, len) < 0)
+		return;
+	/* A store derived from the log takes the reading once append()
+	 * succeeded: it is never ahead of the log. */
+	if (admit(in, &a, payload, len) && append(in, &a) == 0)
+		remember(in, &a);
+	cJSON_Delete(a.payload);
+}
+
+void ingest_totals(const struct ingest *in, struct view_totals *t)
+{
+	t->received = in->n.received;
+	t->logged = in->n.logged;
+	t->duplicates = in->n.duplicates;
+	t->rejected = in->n.rejected;
+	t->write_errors = in->n.write_errors;
+	t->refused = in->n.refused;
+}
+
+/* ------------------------------------------------------------ the logs */
+
+static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ingest *in = w->data;
+	int ret;
+
+	if ((ret = histlog_sync(&in->log)) < 0)
+		view_warn("fdatasync %s: %s", in->cfg.log, strerror(-ret));
+	if ((ret = histlog_sync(&in->rejects)) < 0)
+		view_warn("fdatasync %s: %s", in->cfg.reject_log,
+		    strerror(-ret));
+}
+
+void ingest_reopen(struct ingest *in)
+{
+	int ret;
+
+	if ((ret = histlog_reopen(&in->log)) < 0)
+		view_warn("reopen %s: %s (still writing the old file)",
+		    in->cfg.log, strerror(-ret));
+	if ((ret = histlog_reopen(&in->rejects)) < 0)
+		view_warn("reopen %s: %s (still writing the old file)",
+		    in->cfg.reject_log, strerror(-ret));
+	view_event(in->view, VIEW_SESSION, "logs reopened");
+}
+
+/* A log line of a node without boot_id/seq goes into the duplicate
+ * window, aging from when it was received: 0, or -EINVAL when the line is
+ * no such reading. */
+static int recover_window(struct ingest *in, const char *line, size_t len)
+{
+	const struct telemetry_parse_opts opts = {
+		.zoneless_offset_min = in->cfg.zoneless_offset_min,
+	};
+	struct telemetry_reading r;
+	const cJSON *received;
+	cJSON *rec = cJSON_ParseWithLength(line, len);
+	int ret = -EINVAL;
+
+	received = cJSON_GetObjectItemCaseSensitive(rec, "received");
+	if (cJSON_IsNumber(received) && received->valuedouble >= 0 &&
+	    telemetry_parse_object(cJSON_GetObjectItemCaseSensitive(rec,
+	    "payload"), &opts, &r, NULL) == TELEMETRY_OK && !r.has_seq)
+		ret = recent_recover(in->recent, r.node_id, r.timestamp_ms,
+		    telemetry_content_digest(&r),
+		    (uint64_t)received->valuedouble);
+	cJSON_Delete(rec);
+	return ret;
+}
+
+static void recover_line(void *ctx, const char *line, size_t len)
+{
+	struct ingest *in = ctx;
+	struct histlog_key k;
+	enum dedup_effect e;
+
+	if (histlog_parse_key(line, len, &k) == 0) {
+		if (dedup_add(in->dedup, k.node_id, k.boot_id, k.seq, true, &e,
+		    NULL) < 0)
+			in->recovered_bad++;
+	} else if (recover_window(in, line, len) < 0) {
+		in->recovered_bad++;
+	}
+}
+
+static void recover_torn(void *ctx, const char *bytes, size_t len)
+{
+	struct ingest *in = ctx;
+
+	reject(in, now_ms(), NULL, "torn last line of the log, cut off at "
+	    "startup", bytes, len);
+	in->n.rejected--;	/* not a received message */
+}
+
+/* A rotated log's readings are in the log too, as far as duplicates go:
+ * without them a restart after logrotate would log a replayed reading
+ * again.  A seed log that does not exist (yet) is only noted. */
+static int seed_from(struct ingest *in, const char *path)
+{
+	struct histlog_recovery r;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		view_warn("--seed-log %s: %s%s", path, strerror(-ret),
+		    ret == -ENOENT ? " (skipped)" : "");
+		return ret == -ENOENT ? 0 : ret;
+	}
+	ret = histlog_scan_fd(fd, recover_line, in, &r);
+	close(fd);
+	if (ret < 0) {
+		view_warn("--seed-log %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	view_warn("%s: %" PRIu64 " lines read%s", path, r.lines,
+	    r.torn ? " (and a torn last line, ignored)" : "");
+	return 0;
+}
+
+int ingest_init(struct ingest *in, struct ev_loop *loop,
+    const struct ingest_config *cfg, struct dedup_table *dedup,
+    struct resend *resend, const struct view *view)
+{
+	struct histlog_recovery r;
+	uint64_t gaps = 0;
+	size_t i;
+	int ret, k;
+
+	*in = (struct ingest){ .cfg = *cfg, .loop = loop, .dedup = dedup,
+	    .resend = resend, .view = view };
+	in->log.fd = in->rejects.fd = -1;
+	in->recent = recent_new(&cfg->window);
+	if (in->recent == NULL) {
+		ret = -errno;
+		view_warn("duplicate window: %s", strerror(-ret));
+		return ret;
+	}
+	ev_timer_init(&in->commit, on_commit, cfg->fsync_interval,
+	    cfg->fsync_interval);
+	in->commit.data = in;
+	for (k = 0; k < cfg->nseed_logs; k++)
+		if ((ret = seed_from(in, cfg->seed_logs[k])) < 0)
+			return ret;
+	ret = histlog_open(&in->rejects, cfg->reject_log, cfg->fsync, NULL,
+	    NULL, NULL, &r);
+	if (ret < 0) {
+		view_warn("%s: %s", cfg->reject_log, strerror(-ret));
+		return ret;
+	}
+	ret = histlog_open(&in->log, cfg->log, cfg->fsync, recover_line,
+	    recover_torn, in, &r);
+	if (ret < 0) {
+		view_warn("%s: %s", cfg->log, strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < dedup_node_count(dedup); i++)
+		for (k = 0; k < (int)dedup_node_at(dedup, i)->nboots; k++)
+			gaps += dedup_node_at(dedup, i)->boots[k].ngaps;
+	view_warn("%s: %" PRIu64 " lines recovered, %zu streams, %" PRIu64
+	    " open gaps%s", cfg->log, r.lines, dedup_count(dedup), gaps,
+	    r.torn ? ", torn last line cut off (copy in the reject log)" : "");
+	if (in->recovered_bad || r.overlong)
+		view_warn("%" PRIu64 " lines of the logs read are not readings "
+		    "and were left as they are", in->recovered_bad + r.overlong);
+	return 0;
+}
+
+void ingest_start(struct ingest *in)
+{
+	if (in->cfg.fsync == HISTLOG_FSYNC_INTERVAL)
+		ev_timer_start(in->loop, &in->commit);
+}
+
+void ingest_stop(struct ingest *in)
+{
+	ev_timer_stop(in->loop, &in->commit);
+	histlog_close(&in->log);
+	histlog_close(&in->rejects);
+	recent_free(in->recent);
+	in->recent = NULL;
+}

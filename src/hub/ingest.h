@@ -1,0 +1,98 @@
+/* The historian's ingest: every message from the session goes through
+ *
+ *	validate -> dedup -> append -> remember (and ask for gaps)
+ *
+ * - validate: the topic names a node, the payload is a valid reading
+ *   (telemetry.h) of that node, parsed once; anything else goes to the
+ *   reject log with the reason.  Another payload schema would be
+ *   recognised here and turned into the same struct telemetry_reading.
+ * - dedup: a reading already in the log is dropped (counted); one whose
+ *   duplicate state cannot be kept (its node out of room, see dedup.h) is
+ *   refused to the reject log, counted, and never logged.  A reading
+ *   without boot_id/seq (a plant's own publisher) is logged at least
+ *   once: a redelivery of the same node, timestamp and content within the
+ *   duplicate window (recent.h) is dropped, and no resend is ever asked
+ *   of such a node.
+ * - append: one line in the production log (histlog.h), the record.  What
+ *   derives from the log (a database, ...) takes the reading after this
+ *   step, never before: it is never ahead of the log.
+ * - remember: the reading is marked seen; a gap it opens is asked for
+ *   again (resend.h); the live view shows it.
+ *
+ * Exactly-once is ours, not MQTT's: libmosquitto acknowledges a QoS 1
+ * message before our callback runs, and nodes replay their spool, so the
+ * same reading can come twice and one can be lost between PUBACK and the
+ * disk.  (node_id, boot_id, seq) with seq gapless per boot (telemetry.h)
+ * lets the log itself say what it holds, what it lacks, and what to ask
+ * for again.
+ *
+ * Usage: ingest_init() opens both logs and rebuilds the duplicate table
+ * from them (seed logs first); ingest_start() starts the group commit
+ * timer; ingest_message() for each message; ingest_stop() syncs and closes
+ * the logs. */
+#ifndef WGU_HUB_INGEST_H
+#define WGU_HUB_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "hub/dedup.h"
+#include "hub/histlog.h"
+#include "hub/resend.h"
+#include "hub/view.h"
+#include "mqtt/recent.h"
+
+struct ingest_config {
+	const char *log, *reject_log;
+	enum histlog_fsync fsync;
+	double fsync_interval;		/* seconds, for INTERVAL */
+	const char *const *seed_logs;	/* older (rotated) logs, only read */
+	int nseed_logs;
+	/* Minutes east of UTC of a timestamp string without a zone. */
+	int zoneless_offset_min;
+	/* The duplicate window of nodes without boot_id/seq. */
+	struct recent_limits window;
+};
+
+struct ingest_counters {
+	uint64_t received, logged, duplicates, rejected, write_errors;
+	uint64_t refused;	/* of rejected: no room for their state */
+};
+
+struct ingest {
+	struct ingest_config cfg;
+	struct ev_loop *loop;
+	struct dedup_table *dedup;	/* the caller's, filled here */
+	struct recent_table *recent;	/* ours: nodes without boot_id/seq */
+	struct resend *resend;
+	const struct view *view;
+	struct histlog log, rejects;
+	ev_timer commit;
+	struct ingest_counters n;
+	uint64_t recovered_bad;		/* log lines without a key */
+};
+
+/* Opens the logs and recovers them into dedup.  cfg's strings, dedup,
+ * resend and view must outlive in.  0, or a negative errno after saying
+ * why on stderr; ingest_stop() is safe either way. */
+int ingest_init(struct ingest *in, struct ev_loop *loop,
+    const struct ingest_config *cfg, struct dedup_table *dedup,
+    struct resend *resend, const struct view *view);
+void ingest_start(struct ingest *in);
+
+/* One message: topic NUL-terminated, payload len bytes of anything. */
+void ingest_message(struct ingest *in, const char *topic,
+    const void *payload, size_t len);
+
+/* Fills the message counts of the summary's totals. */
+void ingest_totals(const struct ingest *in, struct view_totals *t);
+
+/* For logrotate (SIGHUP): reopens both logs. */
+void ingest_reopen(struct ingest *in);
+
+/* Stops the timer, syncs and closes the logs. */
+void ingest_stop(struct ingest *in);
+
+#endif

@@ -1,0 +1,129 @@
+/* wgu-sim's nodes and their schedule (see fleet.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim/fleet.h"
+
+#define SYNC_INTERVAL 1.0	/* spool fsync at most this often */
+
+static bool all_acked(const struct fleet *f)
+{
+	int i;
+
+	for (i = 0; i < f->nnodes; i++)
+		if (node_pending(&f->nodes[i]) > 0)
+			return false;
+	return true;
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Generation is over: wait for the last PUBACKs, a while. */
+static void start_drain(struct fleet *f)
+{
+	f->draining = true;
+	ev_timer_stop(f->loop, &f->tick);
+	if (all_acked(f)) {
+		ev_break(f->loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_start(f->loop, &f->drain);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fleet *f = w->data;
+	double elapsed = (double)f->ticks / f->sched.rate;
+	int i;
+
+	if ((f->sched.count && f->ticks >= f->sched.count) ||
+	    (f->sched.duration > 0 && elapsed >= f->sched.duration)) {
+		start_drain(f);
+		return;
+	}
+	for (i = 0; i < f->nnodes; i++)
+		node_generate(&f->nodes[i], elapsed);
+	f->ticks++;
+}
+
+static void sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fleet *f = w->data;
+	int i;
+
+	for (i = 0; i < f->nnodes; i++)
+		node_tick_second(&f->nodes[i]);
+	if (f->draining && all_acked(f))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+int fleet_init(struct fleet *f, struct ev_loop *loop,
+    const struct fleet_schedule *sched, int cap)
+{
+	*f = (struct fleet){ .loop = loop, .sched = *sched, .cap = cap };
+	ev_timer_init(&f->tick, tick_cb, 0.0, 1.0 / sched->rate);
+	f->tick.data = f;
+	ev_timer_init(&f->sync, sync_cb, SYNC_INTERVAL, SYNC_INTERVAL);
+	f->sync.data = f;
+	ev_timer_init(&f->drain, drain_cb, FLEET_DRAIN_TIMEOUT, 0.0);
+	f->nodes = calloc((size_t)cap, sizeof(*f->nodes));
+	return f->nodes ? 0 : -ENOMEM;
+}
+
+int fleet_add(struct fleet *f, const struct node_config *cfg, const char *id,
+    uint64_t seed, const char *password)
+{
+	if (f->nnodes == f->cap)
+		return -ENOSPC;
+	/* Counted first: fleet_clear() frees what a failed init made. */
+	return node_init(&f->nodes[f->nnodes++], f->loop, cfg, id, seed,
+	    password);
+}
+
+int fleet_start(struct fleet *f)
+{
+	int i, ret;
+
+	f->started = true;
+	for (i = 0; i < f->nnodes; i++)
+		if ((ret = node_start(&f->nodes[i])) < 0)
+			return ret;
+	ev_timer_start(f->loop, &f->tick);
+	ev_timer_start(f->loop, &f->sync);
+	return 0;
+}
+
+void fleet_summary(const struct fleet *f)
+{
+	int i;
+
+	for (i = 0; i < f->nnodes; i++)
+		node_summary(&f->nodes[i]);
+	fflush(stdout);
+}
+
+void fleet_stop(struct fleet *f)
+{
+	int i;
+
+	ev_timer_stop(f->loop, &f->tick);
+	ev_timer_stop(f->loop, &f->sync);
+	ev_timer_stop(f->loop, &f->drain);
+	for (i = 0; f->started && i < f->nnodes; i++)
+		node_stop(&f->nodes[i]);
+}
+
+void fleet_clear(struct fleet *f)
+{
+	int i;
+
+	for (i = 0; f->nodes && i < f->nnodes; i++)
+		node_clear(&f->nodes[i]);
+	free(f->nodes);
+	f->nodes = NULL;
+	f->nnodes = 0;
+}

@@ -1,0 +1,315 @@
+/* One virtual edge node of wgu-sim: model, spool, MQTT session, the
+ * publish window and resend requests (see node.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "sim/node.h"
+
+enum {
+	KEEPALIVE = 30,
+};
+
+void node_log(const struct node *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wgu-sim: ");
+	if (n)
+		fprintf(stderr, "%s: ", n->id);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Publishes the oldest unsent readings while connected and the in-flight
+ * window has room. */
+static void pump(struct node *n)
+{
+	char payload[TELEMETRY_PAYLOAD_MAX + 1];
+	struct spool_entry *e;
+	int mid, len, rc;
+
+	if (!mqtt_loop_connected(&n->ml))
+		return;
+	while (n->ninflight < NODE_INFLIGHT_MAX &&
+	    (e = spool_next_unsent(&n->sp)) != NULL) {
+		len = spool_payload(&n->sp, e, payload, sizeof(payload));
+		if (len < 0) {
+			node_log(n, "spool read: %s", strerror(-len));
+			return;
+		}
+		rc = mosquitto_publish(n->mosq, &mid, n->topic, len, payload,
+		    1, false);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			/* Lost connection: the adapter notices and the
+			 * reading stays unsent. */
+			node_log(n, "publish: %s", mosquitto_strerror(rc));
+			return;
+		}
+		n->inflight[n->ninflight++] = (struct node_inflight){ mid,
+		    e->boot_id, e->seq };
+		spool_mark_inflight(&n->sp, e);
+		n->published++;
+	}
+}
+
+/* libmosquitto's obj is the adapter (mqtt_loop.h), whose ctx is the node. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	struct node *n = ((struct mqtt_loop *)obj)->ctx;
+	int i, ret;
+
+	for (i = 0; i < n->ninflight; i++)
+		if (n->inflight[i].mid == mid)
+			break;
+	if (i == n->ninflight)
+		return;		/* from before a reconnect: already requeued */
+	ret = spool_ack(&n->sp, n->inflight[i].boot_id, n->inflight[i].seq);
+	if (ret == 0)
+		n->acked++;
+	else if (ret != -ENOENT)
+		node_log(n, "spool ack: %s", strerror(-ret));
+	n->dirty = true;
+	n->inflight[i] = n->inflight[--n->ninflight];
+	pump(n);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj,
+    const struct mosquitto_message *msg)
+{
+	struct node *n = ((struct mqtt_loop *)obj)->ctx;
+	struct telemetry_resend rq;
+	struct telemetry_error err;
+	size_t got;
+
+	if (strcmp(msg->topic, n->cmd_topic) != 0)
+		return;
+	if (telemetry_resend_parse(msg->payload, (size_t)msg->payloadlen, &rq,
+	    &err) != TELEMETRY_OK) {
+		node_log(n, "ignored command: %s %s",
+		    telemetry_reject_str(err.reason), err.field);
+		return;
+	}
+	got = spool_resend(&n->sp, rq.boot_id, rq.from, rq.to,
+	    TELEMETRY_RESEND_MAX);
+	n->resends++;
+	node_log(n, "resend request boot %" PRIu64 " seq %" PRIu64 "..%" PRIu64
+	    ": %zu readings from the spool", rq.boot_id, rq.from, rq.to, got);
+	pump(n);
+}
+
+static void connected(struct mqtt_loop *ml, int rc, void *ctx)
+{
+	struct node *n = ctx;
+
+	if (rc != 0) {
+		node_log(n, "broker refused the connection: %s",
+		    mosquitto_connack_string(rc));
+		return;
+	}
+	node_log(n, "connected to %s:%d (%zu readings waiting)",
+	    n->cfg->broker, n->cfg->port, n->sp.pending);
+	rc = mosquitto_subscribe(n->mosq, NULL, n->cmd_topic, 1);
+	if (rc != MOSQ_ERR_SUCCESS)
+		node_log(n, "subscribe %s: %s", n->cmd_topic,
+		    mosquitto_strerror(rc));
+	pump(n);
+}
+
+static void disconnected(struct mqtt_loop *ml, int rc, void *ctx)
+{
+	struct node *n = ctx;
+
+	node_log(n, "connection lost (%s); %d in flight will be sent again",
+	    mosquitto_strerror(rc), n->ninflight);
+	n->ninflight = 0;
+	spool_requeue_inflight(&n->sp);
+}
+
+static const struct mqtt_loop_ops loop_ops = {
+	.connected = connected,
+	.disconnected = disconnected,
+};
+
+void node_generate(struct node *n, double elapsed)
+{
+	struct telemetry_reading r = { 0 };
+	struct model_sample s;
+	char payload[TELEMETRY_PAYLOAD_MAX];
+	int len, ret;
+
+	model_sample(&n->model, elapsed, &s);
+	r.timestamp_ms = now_ms();
+	snprintf(r.node_id, sizeof(r.node_id), "%s", n->id);
+	r.boot_id = n->sp.boot_id;
+	r.seq = ++n->seq;
+	r.p = s.p;
+	r.t = s.t;
+	r.v = s.v;
+	r.status = s.status;
+	n->generated++;
+	len = telemetry_build(&r, payload, sizeof(payload));
+	if (len < 0) {
+		node_log(n, "seq %" PRIu64 ": cannot encode: %s", r.seq,
+		    strerror(-len));
+		n->lost++;
+		return;
+	}
+	ret = spool_append(&n->sp, r.boot_id, r.seq, payload, (size_t)len);
+	if (ret < 0) {
+		/* The seq is used up all the same: the historian sees the
+		 * hole and reports it. */
+		n->lost++;
+		if (n->lost == 1 || n->lost % 100 == 0)
+			node_log(n, "reading seq %" PRIu64 " LOST: spool: %s "
+			    "(%" PRIu64 " lost so far)", r.seq,
+			    ret == -ENOSPC ? "full of unacknowledged readings"
+			    : strerror(-ret), n->lost);
+		return;
+	}
+	n->dirty = true;
+	pump(n);
+}
+
+void node_tick_second(struct node *n)
+{
+	int ret;
+
+	/* The adapter retries silently; say so now and then. */
+	n->down_s = mqtt_loop_connected(&n->ml) ? 0 : n->down_s + 1;
+	if (n->down_s == 5 || (n->down_s > 0 && n->down_s % 60 == 0))
+		node_log(n, "no broker session with %s:%d for %u s; %zu "
+		    "readings waiting in the spool", n->cfg->broker,
+		    n->cfg->port, n->down_s, n->sp.pending);
+	if (!n->dirty)
+		return;
+	n->dirty = false;
+	if ((ret = spool_sync(&n->sp)) < 0)
+		node_log(n, "spool sync: %s", strerror(-ret));
+}
+
+size_t node_pending(const struct node *n)
+{
+	return n->sp.pending;
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int open_spool(struct node *n)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/%s", n->cfg->spool_dir, n->id) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((ret = make_dir(path)) < 0 ||
+	    (ret = spool_open(&n->sp, path, n->cfg->spool_max)) < 0) {
+		node_log(n, "spool %s: %s", path, ret == -EBUSY ?
+		    "in use by another wgu-sim" : strerror(-ret));
+		return ret;
+	}
+	n->spool_open = true;
+	if (n->sp.repaired_bytes || n->sp.bad_lines)
+		node_log(n, "spool repaired: torn record of %" PRIu64 " bytes "
+		    "cut, %" PRIu64 " unreadable lines skipped",
+		    n->sp.repaired_bytes, n->sp.bad_lines);
+	node_log(n, "boot %" PRIu64 ", %zu unacknowledged readings in the "
+	    "spool", n->sp.boot_id, n->sp.pending);
+	return 0;
+}
+
+static int new_client(struct node *n, struct ev_loop *loop,
+    const char *password)
+{
+	const char *user = n->cfg->username ? n->cfg->username : n->id;
+
+	n->mosq = mosquitto_new(n->id, true, &n->ml);
+	if (n->mosq == NULL)
+		return -ENOMEM;
+	mosquitto_int_option(n->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+	    MQTT_PROTOCOL_V311);
+	mosquitto_max_inflight_messages_set(n->mosq, NODE_INFLIGHT_MAX);
+	if (mosquitto_username_pw_set(n->mosq, user, password) !=
+	    MOSQ_ERR_SUCCESS)
+		return -EINVAL;
+	mosquitto_publish_callback_set(n->mosq, on_publish);
+	mosquitto_message_callback_set(n->mosq, on_message);
+	mqtt_loop_init(&n->ml, loop, n->mosq, &loop_ops, n);
+	return 0;
+}
+
+int node_init(struct node *n, struct ev_loop *loop,
+    const struct node_config *cfg, const char *id, uint64_t seed,
+    const char *password)
+{
+	int ret;
+
+	*n = (struct node){ .cfg = cfg };
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	if (telemetry_topic(n->topic, sizeof(n->topic), cfg->prefix, n->id,
+	    "telemetry") < 0 || telemetry_topic(n->cmd_topic,
+	    sizeof(n->cmd_topic), cfg->prefix, n->id, "cmd") < 0) {
+		node_log(n, "topic too long");
+		return -EINVAL;
+	}
+	if ((ret = open_spool(n)) < 0)
+		return ret;
+	model_init(&n->model, seed, cfg->cycle);
+	return new_client(n, loop, password);
+}
+
+int node_start(struct node *n)
+{
+	if (mqtt_loop_start(&n->ml, n->cfg->broker, n->cfg->port,
+	    KEEPALIVE) < 0) {
+		node_log(n, "bad broker address %s:%d", n->cfg->broker,
+		    n->cfg->port);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void node_summary(const struct node *n)
+{
+	printf("%s: generated %" PRIu64 ", acknowledged %" PRIu64 ", pending "
+	    "%zu, lost %" PRIu64 " (boot %" PRIu64 ", published %" PRIu64
+	    ", resend requests %" PRIu64 ")\n", n->id, n->generated, n->acked,
+	    n->sp.pending, n->lost, n->sp.boot_id, n->published, n->resends);
+}
+
+void node_stop(struct node *n)
+{
+	if (n->mosq)
+		mqtt_loop_stop(&n->ml);
+}
+
+void node_clear(struct node *n)
+{
+	if (n->mosq)
+		mosquitto_destroy(n->mosq);
+	n->mosq = NULL;
+	if (n->spool_open)
+		spool_close(&n->sp);
+	n->spool_open = false;
+}

@@ -1,0 +1,105 @@
+/* One virtual edge node of wgu-sim: its sensor model (model.h), its spool
+ * (spool.h) in SPOOL_DIR/NODE_ID, and an MQTT session of its own (client
+ * id and username = node id unless given) driven by mqtt_loop.h.
+ *
+ * A reading is generated (node_generate), appended to the spool, and
+ * published in spool order only while connected, at most NODE_INFLIGHT_MAX
+ * unacknowledged at a time: nothing waits in libmosquitto's memory queue
+ * while the broker is away.  The PUBACK acknowledges the reading in the
+ * spool; message ids wrap at 65535, so the node maps mid -> (boot_id, seq)
+ * only while in flight.  After a lost connection the readings in flight
+ * are published again (duplicates are the historian's to drop).  A resend
+ * request on the node's command topic republishes what the spool still
+ * holds.
+ *
+ * Usage: node_init() (after mosquitto_lib_init()), node_start(), the loop
+ * runs, node_stop(), node_clear().  node_clear() is safe on a node whose
+ * node_init() failed or never ran (zeroed). */
+#ifndef WGU_SIM_NODE_H
+#define WGU_SIM_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <mosquitto.h>
+
+#include "mqtt/mqtt_loop.h"
+#include "mqtt/telemetry.h"
+#include "sim/model.h"
+#include "sim/spool.h"
+
+enum {
+	NODE_INFLIGHT_MAX = 32,
+	NODE_TOPIC_MAX = 256,
+};
+
+/* What every node shares; the strings must outlive the nodes. */
+struct node_config {
+	const char *broker, *prefix, *spool_dir;
+	const char *username;	/* NULL: the node id */
+	int port;
+	double cycle;		/* model anomaly cycle, seconds */
+	size_t spool_max;
+};
+
+struct node_inflight {
+	int mid;
+	uint64_t boot_id, seq;
+};
+
+struct node {
+	const struct node_config *cfg;
+	char id[TELEMETRY_NODE_ID_MAX + 1];
+	char topic[NODE_TOPIC_MAX], cmd_topic[NODE_TOPIC_MAX];
+	struct mosquitto *mosq;
+	struct mqtt_loop ml;
+	struct spool sp;
+	bool spool_open;
+	struct model model;
+	uint64_t seq;		/* last seq generated in this boot */
+	struct node_inflight inflight[NODE_INFLIGHT_MAX];
+	int ninflight;
+	bool dirty;		/* spool written since the last fsync */
+	unsigned int down_s;	/* seconds without a broker session */
+	/* For the summary. */
+	uint64_t generated, acked, lost, published, resends;
+};
+
+/* "wgu-sim: ID: ..." on stderr (n NULL: no id). */
+__attribute__((format(printf, 2, 3)))
+void node_log(const struct node *n, const char *fmt, ...);
+
+/* Sets up the node: topics, its spool directory and spool (the boot id),
+ * its model (seed), its MQTT client with the credentials (password may be
+ * NULL; the caller wipes its copy).  0 or a negative errno, said on
+ * stderr. */
+int node_init(struct node *n, struct ev_loop *loop,
+    const struct node_config *cfg, const char *id, uint64_t seed,
+    const char *password);
+
+/* Starts connecting (the adapter reconnects for ever).  0 or -EINVAL. */
+int node_start(struct node *n);
+
+/* One reading at model time elapsed (seconds): spooled, then published
+ * when the window allows. */
+void node_generate(struct node *n, double elapsed);
+
+/* Once a second: says when the broker has been away a while, and fsyncs
+ * the spool if it was written. */
+void node_tick_second(struct node *n);
+
+/* Readings not yet acknowledged. */
+size_t node_pending(const struct node *n);
+
+/* The node's summary line on stdout. */
+void node_summary(const struct node *n);
+
+/* DISCONNECT (best effort), watchers off. */
+void node_stop(struct node *n);
+
+/* Frees the client and closes the spool. */
+void node_clear(struct node *n);
+
+#endif
