@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,6 +445,19 @@ static const struct mqtt_loop_ops loop_ops = {
 	.disconnected = disconnected,
 };
 
+/* Readings held for want of disk space go to the spool first. */
+static void flush_held(struct node *n)
+{
+	size_t before = n->sp.nheld;
+
+	if (before == 0 || spool_flush_held(&n->sp) == before)
+		return;
+	n->dirty = true;
+	if (n->sp.nheld == 0)
+		logmsg(n, "spool has room again: held readings written");
+	pump(n);
+}
+
 static void generate(struct node *n, double elapsed)
 {
 	struct telemetry_reading r = { 0 };
@@ -468,7 +482,14 @@ static void generate(struct node *n, double elapsed)
 		n->lost++;
 		return;
 	}
+	flush_held(n);
 	ret = spool_append(&n->sp, r.boot_id, r.seq, payload, (size_t)len);
+	if (ret == SPOOL_HELD) {
+		if (n->sp.nheld == 1)
+			logmsg(n, "spool write: %s; readings held in memory "
+			    "until there is room", strerror(-n->sp.held_err));
+		return;
+	}
 	if (ret < 0) {
 		/* The seq is used up all the same: the historian sees the
 		 * hole and reports it. */
@@ -544,6 +565,7 @@ static void sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			    "%zu readings waiting in the spool",
 			    sim->opt.broker, sim->opt.port, n->down_s,
 			    n->sp.pending);
+		flush_held(n);
 		if (!n->dirty)
 			continue;
 		n->dirty = false;
@@ -672,6 +694,9 @@ static void node_clear(struct node *n)
 		mosquitto_destroy(n->mosq);
 		n->mosq = NULL;
 	}
+	if (n->sp.fd >= 0 && spool_flush_held(&n->sp) > 0)
+		logmsg(n, "%zu readings LOST: held in memory, no room in the "
+		    "spool (%s)", n->sp.nheld, strerror(-n->sp.held_err));
 	if (n->sp.e != NULL || n->sp.fd >= 0)
 		spool_close(&n->sp);
 }
@@ -697,6 +722,8 @@ int main(int argc, char **argv)
 	int i, ret = 0;
 
 	parse_options(argc, argv, &sim.opt);
+	/* Past RLIMIT_FSIZE a write fails (and the spool copes): no kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (sim.opt.password_file && access(sim.opt.password_file, R_OK) != 0)
 		bad_option("--password-file: %s: %s", sim.opt.password_file,
 		    strerror(errno));
