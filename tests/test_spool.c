@@ -291,20 +291,23 @@ static void test_short_write(void)
 	limit_files(0);
 	CHECK(spool_flush_held(&sp) == 0 && sp.pending == 4);
 	CHECK(take(&sp) == 3 && take(&sp) == 4 && take(&sp) == 0);
-	/* An acknowledgement cut short: taken back too. */
+	/* An acknowledgement cut short: taken back too, and written before
+	 * any new reading once there is room. */
 	size = log_size();
 	limit_files(size + 3);
 	CHECK(spool_ack(&sp, 1, 1) == -EFBIG && log_size() == size);
+	CHECK(sp.unsaved == 1 && sp.pending == 3);
+	limit_files(size + 40);
+	CHECK(add(&sp, 5) == SPOOL_HELD && sp.unsaved == 0);
 	limit_files(0);
 	CHECK(spool_ack(&sp, 1, 2) == 0);
-	CHECK(add(&sp, 5) == 0);
+	CHECK(add(&sp, 6) == 0 && sp.nheld == 0);
 	spool_close(&sp);
 	CHECK(spool_open(&sp, dir, 100) == 0);
 	CHECK(sp.bad_lines == 0 && sp.repaired_bytes == 0);
-	/* The lost A only means seq 1 goes out again. */
-	CHECK(spool_count(&sp) == 5 && sp.pending == 4);
-	CHECK(take(&sp) == 1 && take(&sp) == 3 && take(&sp) == 4 &&
-	    take(&sp) == 5 && take(&sp) == 0);
+	CHECK(spool_count(&sp) == 6 && sp.pending == 4);
+	CHECK(take(&sp) == 3 && take(&sp) == 4 && take(&sp) == 5 &&
+	    take(&sp) == 6 && take(&sp) == 0);
 	spool_close(&sp);
 }
 
@@ -331,6 +334,10 @@ static void test_held_bound(void)
 	CHECK(take(&sp) == SPOOL_HELD_MAX + 3);
 	limit_files(log_size());
 	CHECK(add(&sp, SPOOL_HELD_MAX + 4) == SPOOL_HELD);
+	CHECK(add(&sp, SPOOL_HELD_MAX + 5) == SPOOL_HELD);
+	CHECK(spool_drop_held(&sp) == 2 && sp.nheld == 0 &&
+	    sp.pending == SPOOL_HELD_MAX + 2);
+	CHECK(add(&sp, SPOOL_HELD_MAX + 6) == SPOOL_HELD);
 	spool_close(&sp);
 	limit_files(0);
 	CHECK(spool_open(&sp, dir, 2 * SPOOL_HELD_MAX) == 0);

@@ -694,11 +694,21 @@ static void node_clear(struct node *n)
 		mosquitto_destroy(n->mosq);
 		n->mosq = NULL;
 	}
-	if (n->sp.fd >= 0 && spool_flush_held(&n->sp) > 0)
-		logmsg(n, "%zu readings LOST: held in memory, no room in the "
-		    "spool (%s)", n->sp.nheld, strerror(-n->sp.held_err));
 	if (n->sp.e != NULL || n->sp.fd >= 0)
 		spool_close(&n->sp);
+}
+
+/* The end: readings still held for want of disk space are lost. */
+static void give_up_held(struct node *n)
+{
+	size_t lost;
+
+	if (spool_flush_held(&n->sp) == 0)
+		return;
+	lost = spool_drop_held(&n->sp);
+	n->lost += lost;
+	logmsg(n, "%zu readings LOST: held in memory, no room in the spool "
+	    "(%s)", lost, strerror(-n->sp.held_err));
 }
 
 static void summary(const struct sim *sim)
@@ -758,6 +768,8 @@ int main(int argc, char **argv)
 	ev_signal_init(&sim.sigterm, signal_cb, SIGTERM);
 	ev_signal_start(sim.loop, &sim.sigterm);
 	ev_run(sim.loop, 0);
+	for (i = 0; i < sim.nnodes; i++)
+		give_up_held(&sim.nodes[i]);
 	summary(&sim);
 out:
 	for (i = 0; i < sim.nnodes; i++)

@@ -142,6 +142,8 @@ static void push(struct spool *sp, const struct spool_entry *e)
 /* Drops the oldest entry, which must be ACKED. */
 static void evict(struct spool *sp)
 {
+	if (at(sp, 0)->unsaved)
+		sp->unsaved--;
 	sp->first++;
 	if (sp->cursor > 0)
 		sp->cursor--;
@@ -446,6 +448,7 @@ static int copy_entry(struct spool *sp, struct spool_entry *e, FILE *out,
 		return -EIO;
 	e->off = *offp + n;
 	*offp += (off_t)len;
+	e->unsaved = 0;
 	if (e->state == SPOOL_ACKED) {
 		len = ack_record(ack, e->boot_id, e->seq);
 		if (fwrite(ack, 1, len, out) != len)
@@ -502,6 +505,7 @@ static int compact(struct spool *sp)
 	sp->size = off;
 	sp->torn = false;
 	sp->records = records;
+	sp->unsaved = 0;
 	if (n > 0)
 		memcpy(at(sp, 0), saved, n * sizeof(*saved));
 	ret = fsync_dir(sp);
@@ -596,9 +600,10 @@ fail:
 	return ret;
 }
 
-static void drop_held(struct spool *sp)
+size_t spool_drop_held(struct spool *sp)
 {
 	struct spool_held *h;
+	size_t n = sp->nheld;
 
 	while ((h = sp->held) != NULL) {
 		sp->held = h->next;
@@ -607,6 +612,7 @@ static void drop_held(struct spool *sp)
 	sp->held_tail = &sp->held;
 	sp->pending -= sp->nheld;
 	sp->nheld = 0;
+	return n;
 }
 
 void spool_close(struct spool *sp)
@@ -618,14 +624,24 @@ void spool_close(struct spool *sp)
 	}
 	if (sp->dirfd >= 0)
 		close(sp->dirfd);
-	drop_held(sp);
+	(void)spool_drop_held(sp);
 	free(sp->e);
 	sp->e = NULL;
 	sp->fd = sp->dirfd = -1;
 	sp->first = sp->end = sp->alloc = sp->cursor = sp->pending = 0;
 }
 
-/* Writes a reading to the file and the index, room permitting. */
+/* Whether the bound leaves no room for one more entry, once the oldest
+ * acknowledged ones made what room they can. */
+static bool full(struct spool *sp)
+{
+	while (spool_count(sp) >= sp->max && at(sp, 0)->state == SPOOL_ACKED)
+		evict(sp);
+	return spool_count(sp) >= sp->max;
+}
+
+/* Writes a reading to the file and the index (the bound was checked):
+ * returns 0, -ENOMEM or the write's error. */
 static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
     const char *payload, size_t len)
 {
@@ -635,10 +651,6 @@ static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
 	size_t cap = 0;
 	int n, ret;
 
-	while (spool_count(sp) >= sp->max && at(sp, 0)->state == SPOOL_ACKED)
-		evict(sp);
-	if (spool_count(sp) >= sp->max)
-		return -ENOSPC;
 	/* Keep the file near the size of what it holds; on a full disk,
 	 * try again only once as many records more were written. */
 	if (sp->records > sp->compact_at)
@@ -662,17 +674,37 @@ static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
 	return 0;
 }
 
-size_t spool_flush_held(struct spool *sp)
+/* Writes the A records a full disk kept back. */
+static int write_acks(struct spool *sp)
 {
-	struct spool_held *h;
+	char rec[HEADER_MAX];
+	size_t i;
 	int ret;
 
-	while ((h = sp->held) != NULL) {
-		ret = append_record(sp, h->boot_id, h->seq, h->payload, h->len);
-		if (ret < 0) {
-			sp->held_err = ret;
+	for (i = 0; sp->unsaved > 0 && i < spool_count(sp); i++) {
+		struct spool_entry *e = at(sp, i);
+		if (!e->unsaved)
+			continue;
+		ret = write_record(sp, rec, ack_record(rec, e->boot_id, e->seq));
+		if (ret < 0)
+			return ret;
+		e->unsaved = 0;
+		sp->unsaved--;
+	}
+	return 0;
+}
+
+/* What a full disk kept back, in order: 0 once all of it is written. */
+static int flush(struct spool *sp)
+{
+	struct spool_held *h;
+	int ret = write_acks(sp);
+
+	while (ret == 0 && (h = sp->held) != NULL) {
+		ret = full(sp) ? -ENOSPC :
+		    append_record(sp, h->boot_id, h->seq, h->payload, h->len);
+		if (ret < 0)
 			break;
-		}
 		sp->pending--;	/* counted again as an entry */
 		sp->held = h->next;
 		if (sp->held == NULL)
@@ -680,6 +712,14 @@ size_t spool_flush_held(struct spool *sp)
 		sp->nheld--;
 		free(h);
 	}
+	if (ret < 0)
+		sp->held_err = ret;
+	return ret;
+}
+
+size_t spool_flush_held(struct spool *sp)
+{
+	(void)flush(sp);
 	return sp->nheld;
 }
 
@@ -727,10 +767,12 @@ int spool_append(struct spool *sp, uint64_t boot_id, uint64_t seq,
 	}
 	if (!key_less(lb, ls, boot_id, seq))
 		return -EINVAL;
-	/* Those held first, in order. */
-	if (spool_flush_held(sp) == 0) {
+	/* What was kept back first, in order. */
+	if (flush(sp) == 0) {
+		if (full(sp))
+			return -ENOSPC;
 		ret = append_record(sp, boot_id, seq, payload, len);
-		if (ret == 0 || ret == -ENOSPC || ret == -ENOMEM)
+		if (ret == 0 || ret == -ENOMEM)
 			return ret;
 		sp->held_err = ret;
 	}
@@ -775,10 +817,14 @@ int spool_ack(struct spool *sp, uint64_t boot_id, uint64_t seq)
 		return -ENOENT;
 	if (e->state == SPOOL_ACKED)
 		return 0;
-	/* Not written (disk full): the reading is only sent again after a
-	 * restart, and the historian drops it as a duplicate. */
 	set_state(sp, e, SPOOL_ACKED);
-	return write_record(sp, rec, ack_record(rec, boot_id, seq));
+	if (sp->unsaved == 0 &&
+	    write_record(sp, rec, ack_record(rec, boot_id, seq)) == 0)
+		return 0;
+	/* No room: written later, before any new reading. */
+	e->unsaved = 1;
+	sp->unsaved++;
+	return write_acks(sp);
 }
 
 void spool_requeue_inflight(struct spool *sp)

@@ -74,6 +74,7 @@ struct spool_entry {
 	off_t off;		/* of the payload in spool.log */
 	uint32_t len;		/* payload length */
 	uint8_t state;		/* enum spool_state */
+	uint8_t unsaved;	/* ACKED, its A record not written yet */
 };
 
 /* A reading waiting for room in spool.log. */
@@ -97,6 +98,7 @@ struct spool {
 	bool torn;		/* a short write could not be cut back yet */
 	struct spool_held *held, **held_tail;
 	size_t nheld;
+	size_t unsaved;		/* entries whose A record waits for room */
 	int held_err;		/* why the last write failed (negative errno) */
 	uint64_t boot_id;	/* this run's boot id */
 	uint64_t last_seq;	/* highest seq of this boot in the spool */
@@ -110,8 +112,12 @@ struct spool {
  * negative errno (-EBUSY: in use by another process; -EINVAL: max 0). */
 int spool_open(struct spool *sp, const char *dir, size_t max);
 
+/* Forgets the readings held (at the end of a run, when even a last
+ * spool_flush_held() found no room).  Returns how many. */
+size_t spool_drop_held(struct spool *sp);
+
 /* Closes the spool after a last spool_flush_held() and a final sync;
- * readings still held are dropped (see nheld before). */
+ * readings still held are dropped: spool_drop_held() first to count them. */
 void spool_close(struct spool *sp);
 
 /* Appends a reading (payload: len bytes of JSON without newlines) as
@@ -123,9 +129,9 @@ void spool_close(struct spool *sp);
 int spool_append(struct spool *sp, uint64_t boot_id, uint64_t seq,
     const char *payload, size_t len);
 
-/* Writes the held readings, oldest first, as far as there is room (call
- * it now and then: spool_append() does too).  Returns how many are still
- * held. */
+/* Writes the A records that found no room, then the held readings,
+ * oldest first, as far as there is room (call it now and then:
+ * spool_append() does too).  Returns how many readings are still held. */
 size_t spool_flush_held(struct spool *sp);
 
 /* The oldest UNSENT entry, or NULL.  The pointer is valid until the next
@@ -142,7 +148,9 @@ int spool_payload(struct spool *sp, const struct spool_entry *e, char *buf,
 
 /* The broker acknowledged (boot_id, seq): the entry becomes ACKED and an
  * A record is appended.  Returns 0, -ENOENT for an unknown entry (already
- * evicted, or a stale id), or a write error. */
+ * evicted, or a stale id), or a write error: the entry is ACKED all the
+ * same, and its A record written before anything else once there is room
+ * (until then no reading is added to the file). */
 int spool_ack(struct spool *sp, uint64_t boot_id, uint64_t seq);
 
 /* The connection was lost: every INFLIGHT entry becomes UNSENT again, to
