@@ -164,7 +164,6 @@ if [ -n "$dir" ]; then
 	while [ "${dir%/}" != "$dir" ] && [ "$dir" != / ]; do dir=${dir%/}; done
 	private_dir "$dir" --dir
 	private_dir "$dir/clients" --dir
-	private_dir "$dir/persist" --dir
 	conf=$dir/mosquitto.conf
 	brokerdir=$dir
 	clients=$dir/clients
@@ -195,8 +194,21 @@ new_password() {
 # Everything is written in the staging directories first: stage_b beside
 # the broker's files, stage_c beside the clients' (renames within one file
 # system).  Removed at exit, whatever happens.
-stage_b='' stage_c=''
-trap 'rm -rf ${stage_b:+"$stage_b"} ${stage_c:+"$stage_c"}' EXIT
+stage_b='' stage_c='' unchanged=yes
+staging_exit() {
+	se_rc=$?
+	rm -rf ${stage_b:+"$stage_b"} ${stage_c:+"$stage_c"}
+	if [ "$se_rc" != 0 ]; then
+		if [ "$unchanged" = yes ]; then
+			echo "hub-setup: failed; the previous configuration is" \
+			    "unchanged" >&2
+		else
+			echo "hub-setup: failed, and some files could not be" \
+			    "put back (above)" >&2
+		fi
+	fi
+}
+trap staging_exit EXIT
 trap 'exit 1' HUP INT TERM
 stage_b=$(mktemp -d "$brokerdir/.wgu-hub-setup.XXXXXX") ||
     die "cannot create a staging directory in $brokerdir"
@@ -308,7 +320,8 @@ put_back() {
 			mv -f "$pb_new.old" "$pb_dst"
 		else
 			rm -f "$pb_dst"
-		fi || echo "hub-setup: could not put back $pb_dst" >&2
+		fi || { echo "hub-setup: could not put back $pb_dst" >&2
+		    unchanged=no; }
 	done
 }
 install_staged() {
@@ -327,8 +340,7 @@ install_staged() {
 		is_done="$is $is_done"
 	done
 }
-install_staged || die "could not move the new files into place; the" \
-    "previous configuration is unchanged"
+install_staged || die "could not move the new files into place"
 umask "$old_umask"
 
 echo "hub-setup: broker configuration $conf"
