@@ -19,7 +19,7 @@
 # simulator counts nothing lost and its spool nothing unreadable.
 #
 # Needs root, unshare, mosquitto, mosquitto_passwd and mosquitto_sub; exits
-# 77 otherwise.  About 40 s.  WGU_BIN names wgu; wgu-sim is taken from
+# 77 otherwise.  About 25 s.  WGU_BIN names wgu; wgu-sim is taken from
 # beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -41,6 +41,9 @@
  * at its end, and only before the first sealed record.  A record merged
  * by the old format's short writes cannot always be told from a good one
  * (its cut may fall inside a string): those files may still hide one.
+ * The other way round does not work: a wgu-sim from before the CRCs would
+ * take "<len> <payload> <crc>" for the payload, so going back to one needs
+ * an empty spool (every reading acknowledged, spool.log removed). */
  *
  * Bound: the spool holds at most max entries, acknowledged ones included:
  * those are kept as history for resend requests, and the oldest of them
