@@ -80,11 +80,11 @@ fill() {
 
 # start_sim OUT OPTIONS...: node edge-01, 20 readings/s, at most 80 held;
 # wait_log looks at what it logs from here on.
-log_mark=0
+: >"$lib_tmp/sim.log"
 start_sim() {
 	ss_out=$1
 	shift
-	log_mark=$(cat "$lib_tmp/sim.log" 2>/dev/null | wc -l)
+	log_mark=$(wc -l <"$lib_tmp/sim.log")
 	ip netns exec "$ns" "$SIM" --broker 127.0.0.1 --node-id edge-01 \
 	    --password-file "$hubdir/clients/edge-01.pw" \
 	    --topic-prefix "$prefix" --rate 20 --seed 5 --spool-max 80 \
