@@ -37,9 +37,19 @@
 # client password files in /etc/wgu/clients.  With --dir DIR everything
 # goes below DIR, DIR/mosquitto.conf is a complete configuration for
 # `mosquitto -c` (persistence in DIR/persist), and nothing outside DIR is
-# touched: the demo and the tests use that.  Running it again makes new
+# touched: the demo and the tests use that; DIR must not be a symbolic
+# link nor writable by anyone but root.  Running it again makes new
 # passwords for every client.  Needs root (the files belong to the
 # mosquitto user's group).
+#
+# All or nothing: every file is first written in full in a staging
+# directory beside its place (.wgu-hub-setup.XXXXXX in the broker's and the
+# clients' directories), and only then are they renamed into place; the
+# old files are kept until all the new ones are there, and put back if a
+# rename fails.  A failure (a full disk, say) leaves the previous working
+# configuration as it was.  Node ids that would meet one of the files
+# written are refused: "sensors" (sensors.pw is all sensors' passwords),
+# "." and "..".
 set -eu
 
 usage() {
@@ -98,7 +108,17 @@ valid_id() {
 	esac
 	[ "${#1}" -le 64 ]
 }
+# Names that would meet a file of ours (ID.pw beside sensors.pw) or a
+# directory's own entries.
+reserved_id() {
+	case $1 in
+	sensors) die "$2: '$1' is reserved (sensors.pw holds the passwords of" \
+	    "all sensors)" ;;
+	.|..) die "$2: '$1' is not a usable id (a directory's own name)" ;;
+	esac
+}
 valid_id "$historian" || die "--historian: bad user name '$historian'"
+reserved_id "$historian" --historian
 case $nodes in
 ''|,*|*,|*,,*|*[!A-Za-z0-9._,-]*)
 	die "--nodes: node ids (A-Za-z0-9._-) separated by commas, not '$nodes'" ;;
@@ -106,6 +126,7 @@ esac
 node_list=$(echo "$nodes" | tr ',' ' ')
 for n in $node_list; do
 	valid_id "$n" || die "--nodes: bad node id '$n' (1..64 of A-Za-z0-9._-)"
+	reserved_id "$n" --nodes
 	[ "$n" != "$historian" ] || die "--nodes: '$n' is the historian's name"
 done
 [ "$(echo "$node_list" | tr ' ' '\n' | sort | uniq -d)" = "" ] ||
@@ -121,9 +142,28 @@ command -v mosquitto_passwd >/dev/null 2>&1 ||
 getent group mosquitto >/dev/null 2>&1 ||
     die "no group 'mosquitto' (is the mosquitto package installed?)"
 
+# The directory the broker's files go to must be root's alone: anyone
+# else able to write there (or to point a symbolic link elsewhere) could
+# replace a file between our writing and the broker's reading it.
+private_dir() {
+	[ -L "$1" ] && die "$2: '$1' is a symbolic link"
+	[ -e "$1" ] || return 0
+	[ -d "$1" ] || die "$2: '$1' is not a directory"
+	pd_stat=$(stat -c '%u %a' "$1") || die "$2: cannot stat '$1'"
+	pd_mode=$(printf '%04d' "${pd_stat#* }")
+	# The group or others digit with write permission: 2, 3, 6 or 7.
+	case ${pd_stat%% *}:$pd_mode in
+	0:??[0145][0145]) ;;
+	*) die "$2: '$1' is writable by others than root (owner uid" \
+	    "${pd_stat%% *}, mode ${pd_stat#* })" ;;
+	esac
+}
 if [ -n "$dir" ]; then
 	case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
 	case $dir in *[!A-Za-z0-9._/-]*) die "--dir: unusual characters in '$dir'" ;; esac
+	while [ "${dir%/}" != "$dir" ] && [ "$dir" != / ]; do dir=${dir%/}; done
+	private_dir "$dir" --dir
+	private_dir "$dir/clients" --dir
 	conf=$dir/mosquitto.conf
 	brokerdir=$dir
 	clients=$dir/clients
@@ -151,29 +191,54 @@ new_password() {
 	head -c 24 /dev/urandom | base64 | tr -d '/+=\n'
 }
 
-# Written under temporary names and renamed, so that a broker reloading at
-# the wrong moment sees the old or the new file, never half of one.
+# Everything is written in the staging directories first: stage_b beside
+# the broker's files, stage_c beside the clients' (renames within one file
+# system).  Removed at exit, whatever happens.
+stage_b='' stage_c='' unchanged=yes
+staging_exit() {
+	se_rc=$?
+	rm -rf ${stage_b:+"$stage_b"} ${stage_c:+"$stage_c"}
+	if [ "$se_rc" != 0 ]; then
+		if [ "$unchanged" = yes ]; then
+			echo "hub-setup: failed; the previous configuration is" \
+			    "unchanged" >&2
+		else
+			echo "hub-setup: failed, and some files could not be" \
+			    "put back (above)" >&2
+		fi
+	fi
+}
+trap staging_exit EXIT
+trap 'exit 1' HUP INT TERM
+stage_b=$(mktemp -d "$brokerdir/.wgu-hub-setup.XXXXXX") ||
+    die "cannot create a staging directory in $brokerdir"
+stage_c=$(mktemp -d "$clients/.wgu-hub-setup.XXXXXX") ||
+    die "cannot create a staging directory in $clients"
+# moves: "STAGED=TARGET" pairs (no path holds '=' or a space).
+moves=''
+staged() { moves="$moves $1=$2"; }
+
 old_umask=$(umask)
 umask 077
-plain=$passwd.new
+plain=$stage_b/wgu-hub.passwd
 : >"$plain"
-: >"$clients/sensors.pw.new"
+: >"$stage_c/sensors.pw"
 for user in $historian $node_list; do
 	pw=$(new_password)
 	[ "${#pw}" -ge 22 ] || die "could not read /dev/urandom"
-	printf '%s\n' "$pw" >"$clients/$user.pw.new"
+	printf '%s\n' "$pw" >"$stage_c/$user.pw"
 	printf '%s:%s\n' "$user" "$pw" >>"$plain"
 	[ "$user" = "$historian" ] ||
-	    printf '%s:%s\n' "$user" "$pw" >>"$clients/sensors.pw.new"
+	    printf '%s:%s\n' "$user" "$pw" >>"$stage_c/sensors.pw"
+	staged "$stage_c/$user.pw" "$clients/$user.pw"
 done
 pw=''
+staged "$stage_c/sensors.pw" "$clients/sensors.pw"
 # Hashes the file in place: no password on a command line.
 mosquitto_passwd -U "$plain" >/dev/null || die "mosquitto_passwd -U failed"
 chown root:mosquitto "$plain"
 chmod 0640 "$plain"
-for user in $historian $node_list sensors; do
-	mv -f "$clients/$user.pw.new" "$clients/$user.pw"
-done
+staged "$plain" "$passwd"
 
 {
 	echo "# wgu telemetry hub ACL, written by hub-setup.sh: whatever is not"
@@ -188,11 +253,10 @@ done
 		echo "topic write $prefix/$n/telemetry"
 		echo "topic read $prefix/$n/cmd"
 	done
-} >"$acl.new"
-chown root:mosquitto "$acl.new"
-chmod 0640 "$acl.new"
-mv -f "$acl.new" "$acl"
-mv -f "$plain" "$passwd"
+} >"$stage_b/wgu-hub.acl"
+chown root:mosquitto "$stage_b/wgu-hub.acl"
+chmod 0640 "$stage_b/wgu-hub.acl"
+staged "$stage_b/wgu-hub.acl" "$acl"
 
 {
 	echo "# wgu telemetry hub, written by hub-setup.sh."
@@ -219,9 +283,9 @@ mv -f "$plain" "$passwd"
 	echo "# Only on the tunnel: the broker must not be reachable from the LAN."
 	echo "# (The address exists once wgu@wg0 is up: see mosquitto-wgu.conf.)"
 	echo "listener $port $vpn"
-} >"$conf.new"
-chmod 0644 "$conf.new"
-mv -f "$conf.new" "$conf"
+} >"$stage_b/wgu-hub.conf"
+chmod 0644 "$stage_b/wgu-hub.conf"
+staged "$stage_b/wgu-hub.conf" "$conf"
 
 # `nft -f` replaces the table as a whole (the empty declaration makes the
 # delete succeed the first time), so loading it twice is harmless.
@@ -238,14 +302,45 @@ mv -f "$conf.new" "$conf"
 	echo "		tcp dport $port iifname != { \"lo\", \"$tunif\" } reject with tcp reset"
 	echo "	}"
 	echo "}"
-} >"$firewall.new"
-chmod 0644 "$firewall.new"
-mv -f "$firewall.new" "$firewall"
+} >"$stage_b/wgu-hub.nft"
+chmod 0644 "$stage_b/wgu-hub.nft"
+staged "$stage_b/wgu-hub.nft" "$firewall"
 if [ -n "$persist" ]; then
 	mkdir -p "$persist"
 	chown mosquitto:mosquitto "$persist"
 	chmod 0700 "$persist"
 fi
+
+# Into place: first every old file kept (a hard link beside its staged
+# successor), then the renames; if one fails, what was moved goes back.
+put_back() {
+	for pb in $1; do
+		pb_new=${pb%%=*} pb_dst=${pb#*=}
+		if [ -e "$pb_new.old" ]; then
+			mv -f "$pb_new.old" "$pb_dst"
+		else
+			rm -f "$pb_dst"
+		fi || { echo "hub-setup: could not put back $pb_dst" >&2
+		    unchanged=no; }
+	done
+}
+install_staged() {
+	for is in $moves; do
+		is_dst=${is#*=}
+		[ -e "$is_dst" ] || continue
+		ln -f "$is_dst" "${is%%=*}.old" 2>/dev/null ||
+		    cp -p "$is_dst" "${is%%=*}.old" || return 1
+	done
+	is_done=''
+	for is in $moves; do
+		if ! mv -f "${is%%=*}" "${is#*=}"; then
+			put_back "$is_done"
+			return 1
+		fi
+		is_done="$is $is_done"
+	done
+}
+install_staged || die "could not move the new files into place"
 umask "$old_umask"
 
 echo "hub-setup: broker configuration $conf"

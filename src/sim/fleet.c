@@ -97,12 +97,14 @@ int fleet_start(struct fleet *f)
 	return 0;
 }
 
-void fleet_summary(const struct fleet *f)
+void fleet_summary(struct fleet *f)
 {
 	int i;
 
-	for (i = 0; i < f->nnodes; i++)
+	for (i = 0; i < f->nnodes; i++) {
+		node_finish(&f->nodes[i]);
 		node_summary(&f->nodes[i]);
+	}
 	fflush(stdout);
 }
 

@@ -48,8 +48,8 @@ int fleet_add(struct fleet *f, const struct node_config *cfg, const char *id,
 /* Connects every node and starts the timers.  0 or a negative errno. */
 int fleet_start(struct fleet *f);
 
-/* Each node's summary line on stdout. */
-void fleet_summary(const struct fleet *f);
+/* Each node finished (node_finish()) and its summary line on stdout. */
+void fleet_summary(struct fleet *f);
 
 void fleet_stop(struct fleet *f);
 void fleet_clear(struct fleet *f);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,8 @@ int main(int argc, char **argv)
 	int i, ret = 1;
 
 	parse_options(argc, argv, &opt);
+	/* Past RLIMIT_FSIZE a write fails (and the spool copes): no kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (opt.password_file && access(opt.password_file, R_OK) != 0)
 		bad_option("--password-file: %s: %s", opt.password_file,
 		    strerror(errno));

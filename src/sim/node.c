@@ -146,6 +146,19 @@ static const struct mqtt_loop_ops loop_ops = {
 	.disconnected = disconnected,
 };
 
+/* Readings held for want of disk space go to the spool first. */
+static void flush_held(struct node *n)
+{
+	size_t before = n->sp.nheld;
+
+	if (before == 0 || spool_flush_held(&n->sp) == before)
+		return;
+	n->dirty = true;
+	if (n->sp.nheld == 0)
+		node_log(n, "spool has room again: held readings written");
+	pump(n);
+}
+
 void node_generate(struct node *n, double elapsed)
 {
 	struct telemetry_reading r = { 0 };
@@ -170,7 +183,14 @@ void node_generate(struct node *n, double elapsed)
 		n->lost++;
 		return;
 	}
+	flush_held(n);
 	ret = spool_append(&n->sp, r.boot_id, r.seq, payload, (size_t)len);
+	if (ret == SPOOL_HELD) {
+		if (n->sp.nheld == 1)
+			node_log(n, "spool write: %s; readings held in memory "
+			    "until there is room", strerror(-n->sp.held_err));
+		return;
+	}
 	if (ret < 0) {
 		/* The seq is used up all the same: the historian sees the
 		 * hole and reports it. */
@@ -196,6 +216,7 @@ void node_tick_second(struct node *n)
 		node_log(n, "no broker session with %s:%d for %u s; %zu "
 		    "readings waiting in the spool", n->cfg->broker,
 		    n->cfg->port, n->down_s, n->sp.pending);
+	flush_held(n);
 	if (!n->dirty)
 		return;
 	n->dirty = false;
@@ -288,6 +309,18 @@ int node_start(struct node *n)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void node_finish(struct node *n)
+{
+	size_t lost;
+
+	if (!n->spool_open || spool_flush_held(&n->sp) == 0)
+		return;
+	lost = spool_drop_held(&n->sp);
+	n->lost += lost;
+	node_log(n, "%zu readings LOST: held in memory, no room in the spool "
+	    "(%s)", lost, strerror(-n->sp.held_err));
 }
 
 void node_summary(const struct node *n)

@@ -93,6 +93,10 @@ void node_tick_second(struct node *n);
 /* Readings not yet acknowledged. */
 size_t node_pending(const struct node *n);
 
+/* The end of the run: readings still held in memory for want of disk
+ * space (spool.h) are written if there is room now, else counted lost. */
+void node_finish(struct node *n);
+
 /* The node's summary line on stdout. */
 void node_summary(const struct node *n);
 

@@ -16,10 +16,63 @@
 #define LOG_TMP "spool.log.tmp"
 #define BOOT_NAME "boot_id"
 #define BOOT_TMP "boot_id.tmp"
-/* "R " + two 20-digit numbers + 2 spaces + '\n'. */
-#define HEADER_MAX 48
+/* "R " + three decimal numbers + spaces; " " + 8 hex digits + '\n'. */
+#define HEADER_MAX 72
+#define TRAILER_LEN 10
 /* A record larger than this is corrupt (payloads are ~150 bytes). */
 #define RECORD_MAX 65536
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): it catches the cut or
+ * merged records a short write leaves, and flipped bits. */
+static uint32_t crc32_update(uint32_t crc, const char *p, size_t len)
+{
+	static uint32_t table[256];
+	uint32_t c;
+	int i, k;
+
+	if (table[1] == 0) {
+		for (i = 0; i < 256; i++) {
+			c = (uint32_t)i;
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	}
+	crc = ~crc;
+	while (len-- > 0)
+		crc = table[(crc ^ (uint8_t)*p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* Ends the record rec[0 .. n) with " <crc32 of those n bytes>\n"; rec has
+ * room for TRAILER_LEN + 1 more bytes.  Returns the record's length. */
+static size_t seal(char *rec, size_t n)
+{
+	snprintf(rec + n, TRAILER_LEN + 1, " %08" PRIx32 "\n",
+	    crc32_update(0, rec, n));
+	return n + TRAILER_LEN;
+}
+
+/* Whether [p, nl) is " <8 hex digits>" and the CRC of [line, p). */
+static bool sealed(const char *line, const char *p, const char *nl)
+{
+	uint32_t want = 0;
+	int i;
+
+	if (nl - p != TRAILER_LEN - 1 || *p != ' ')
+		return false;
+	for (i = 1; i < TRAILER_LEN - 1; i++) {
+		int c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return false;
+		want = want << 4 | (uint32_t)d;
+	}
+	return crc32_update(0, line, (size_t)(p - line)) == want;
+}
 
 static struct spool_entry *at(const struct spool *sp, size_t i)
 {
@@ -89,6 +142,8 @@ static void push(struct spool *sp, const struct spool_entry *e)
 /* Drops the oldest entry, which must be ACKED. */
 static void evict(struct spool *sp)
 {
+	if (at(sp, 0)->unsaved)
+		sp->unsaved--;
 	sp->first++;
 	if (sp->cursor > 0)
 		sp->cursor--;
@@ -107,8 +162,41 @@ static void set_state(struct spool *sp, struct spool_entry *e, int state)
 		sp->cursor = i;
 }
 
-/* One whole record in one write(), so a crash leaves at worst a torn
- * last line, never interleaved halves. */
+/* Writes a whole record with O_APPEND at the end of the whole ones.  A
+ * short write (disk full, RLIMIT_FSIZE) is cut back, so the next record
+ * never lands on a torn one; if even that fails, the next write tries the
+ * cut again first. */
+static int write_record(struct spool *sp, const char *rec, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (sp->torn) {
+		if (ftruncate(sp->fd, sp->size) != 0)
+			return -errno;
+		sp->torn = false;
+	}
+	while (done < len) {
+		n = write(sp->fd, rec + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (ret == 0) {
+		sp->size += (off_t)len;
+		sp->records++;
+		return 0;
+	}
+	if (done > 0 && ftruncate(sp->fd, sp->size) != 0)
+		sp->torn = true;
+	return ret;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -129,40 +217,88 @@ static int fsync_dir(struct spool *sp)
 	return fsync(sp->dirfd) == 0 ? 0 : -errno;
 }
 
+/* Parses a decimal number at *p, advancing past it. */
+static bool parse_u64(const char **p, const char *end, uint64_t *v)
+{
+	const char *q = *p;
+
+	*v = 0;
+	if (q >= end || *q < '0' || *q > '9')
+		return false;
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (*v > (UINT64_MAX - 9) / 10)
+			return false;
+		*v = *v * 10 + (uint64_t)(*q - '0');
+		q++;
+	}
+	*p = q;
+	return true;
+}
+
 /* Parses "<u64> <u64>" at *p, advancing past it. */
 static bool parse_key(const char **p, const char *end, uint64_t *b,
     uint64_t *s)
 {
-	uint64_t v[2] = { 0, 0 };
-	int k;
+	if (!parse_u64(p, end, b) || *p >= end || **p != ' ')
+		return false;
+	++*p;
+	return parse_u64(p, end, s) && *b >= 1 && *s >= 1;
+}
 
-	for (k = 0; k < 2; k++) {
-		const char *q = *p;
-		if (k == 1) {
-			if (q >= end || *q != ' ')
-				return false;
-			q++;
+/* A record of the format before checksums carries its JSON object bare:
+ * it must close the brace it opens exactly at its end, which a record
+ * merged with a cut one does not (unless the cut fell inside a string). */
+static bool balanced(const char *p, const char *end)
+{
+	bool str = false;
+	int depth = 0;
+
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				str = false;
+		} else if (*p == '"') {
+			str = true;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}' && --depth <= 0) {
+			return depth == 0 && p + 1 == end;
 		}
-		if (q >= end || *q < '0' || *q > '9')
-			return false;
-		while (q < end && *q >= '0' && *q <= '9') {
-			if (v[k] > (UINT64_MAX - 9) / 10)
-				return false;
-			v[k] = v[k] * 10 + (uint64_t)(*q - '0');
-			q++;
-		}
-		*p = q;
 	}
-	*b = v[0];
-	*s = v[1];
-	return *b >= 1 && *s >= 1;
+	return false;
+}
+
+/* Finds the payload of an R record after "R <boot> <seq> ": [*pay, *end).
+ * Sealed: "<len> <payload> <crc>"; old format: "<payload>", read only
+ * before the first sealed record (the first open rewrites it sealed). */
+static bool record_payload(const char *line, const char *p, const char *nl,
+    bool *sealed_seen, const char **pay, const char **end)
+{
+	uint64_t len;
+
+	if (p < nl && *p == '{' && !*sealed_seen) {
+		*pay = p;
+		*end = nl;
+		return balanced(p, nl);
+	}
+	if (!parse_u64(&p, nl, &len) || p >= nl || *p != ' ' || len == 0 ||
+	    len > RECORD_MAX || (uint64_t)(nl - p - 1) != len + TRAILER_LEN - 1)
+		return false;
+	*pay = p + 1;
+	*end = *pay + len;
+	if (!sealed(line, *end, nl))
+		return false;
+	*sealed_seen = true;
+	return true;
 }
 
 /* Applies one line [line, nl) at file offset off. */
 static int load_line(struct spool *sp, const char *line, const char *nl,
-    off_t off)
+    off_t off, bool *sealed_seen)
 {
-	const char *p = line + 2;
+	const char *p = line + 2, *pay, *end;
 	struct spool_entry e = { 0 }, *found;
 	int ret;
 
@@ -170,21 +306,25 @@ static int load_line(struct spool *sp, const char *line, const char *nl,
 	    &e.seq))
 		goto bad;
 	if (line[0] == 'A') {
-		if (p != nl)
+		if (p == nl && !*sealed_seen)
+			;	/* the format before checksums */
+		else if (sealed(line, p, nl))
+			*sealed_seen = true;
+		else
 			goto bad;
 		found = lookup(sp, e.boot_id, e.seq);
 		if (found != NULL)
 			set_state(sp, found, SPOOL_ACKED);
 		return 0;
 	}
-	if (line[0] != 'R' || p >= nl || *p != ' ' || nl - p < 2 ||
-	    nl - p > RECORD_MAX)
+	if (line[0] != 'R' || p >= nl || *p != ' ' ||
+	    !record_payload(line, p + 1, nl, sealed_seen, &pay, &end))
 		goto bad;
 	if (spool_count(sp) > 0 && !key_less(at(sp, spool_count(sp) - 1)->boot_id,
 	    at(sp, spool_count(sp) - 1)->seq, e.boot_id, e.seq))
 		goto bad;
-	e.off = off + (p + 1 - line);
-	e.len = (uint32_t)(nl - p - 1);
+	e.off = off + (pay - line);
+	e.len = (uint32_t)(end - pay);
 	e.state = SPOOL_UNSENT;
 	if ((ret = grow(sp)) < 0)
 		return ret;
@@ -201,6 +341,7 @@ static int load(struct spool *sp)
 	struct stat st;
 	char *buf = NULL, *p, *nl, *end;
 	size_t size, got = 0;
+	bool sealed_seen = false;
 	int ret = 0;
 
 	if (fstat(sp->fd, &st) != 0)
@@ -232,9 +373,10 @@ static int load(struct spool *sp)
 			break;
 		}
 		sp->records++;
-		if ((ret = load_line(sp, p, nl, p - buf)) < 0)
+		if ((ret = load_line(sp, p, nl, p - buf, &sealed_seen)) < 0)
 			goto out;
 	}
+	sp->size = p - buf;
 out:
 	free(buf);
 	return ret;
@@ -255,36 +397,63 @@ static int read_at(int fd, char *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* Starts an R record, "R <boot> <seq> <len> ", in *bufp, grown to hold
+ * the payload and the seal after it.  Returns the header's length or
+ * -ENOMEM. */
+static int record_head(char **bufp, size_t *capp, uint64_t boot_id,
+    uint64_t seq, size_t len)
+{
+	char head[HEADER_MAX];
+	int n;
+
+	n = snprintf(head, sizeof(head), "R %" PRIu64 " %" PRIu64 " %zu ",
+	    boot_id, seq, len);
+	if (*capp < (size_t)n + len + TRAILER_LEN + 1) {
+		size_t cap = (size_t)n + len + TRAILER_LEN + 1;
+		char *b = realloc(*bufp, cap);
+		if (b == NULL)
+			return -ENOMEM;
+		*bufp = b;
+		*capp = cap;
+	}
+	memcpy(*bufp, head, (size_t)n);
+	return n;
+}
+
+/* The A record of (boot_id, seq) in rec; returns its length. */
+static size_t ack_record(char rec[static HEADER_MAX], uint64_t boot_id,
+    uint64_t seq)
+{
+	int n = snprintf(rec, HEADER_MAX - TRAILER_LEN - 1,
+	    "A %" PRIu64 " %" PRIu64, boot_id, seq);
+
+	return seal(rec, (size_t)n);
+}
+
 /* Writes one entry's records to out (at offset *offp), updating its
  * payload offset. */
 static int copy_entry(struct spool *sp, struct spool_entry *e, FILE *out,
     off_t *offp, char **bufp, size_t *capp)
 {
-	char head[HEADER_MAX];
+	char ack[HEADER_MAX];
+	size_t len;
 	int n, ret;
 
-	if (*capp < e->len) {
-		char *b = realloc(*bufp, e->len);
-		if (b == NULL)
-			return -ENOMEM;
-		*bufp = b;
-		*capp = e->len;
-	}
-	if ((ret = read_at(sp->fd, *bufp, e->len, e->off)) < 0)
+	if ((n = record_head(bufp, capp, e->boot_id, e->seq, e->len)) < 0)
+		return n;
+	if ((ret = read_at(sp->fd, *bufp + n, e->len, e->off)) < 0)
 		return ret;
-	n = snprintf(head, sizeof(head), "R %" PRIu64 " %" PRIu64 " ",
-	    e->boot_id, e->seq);
-	if (fwrite(head, 1, (size_t)n, out) != (size_t)n ||
-	    fwrite(*bufp, 1, e->len, out) != e->len || fputc('\n', out) == EOF)
+	len = seal(*bufp, (size_t)n + e->len);
+	if (fwrite(*bufp, 1, len, out) != len)
 		return -EIO;
 	e->off = *offp + n;
-	*offp += n + (off_t)e->len + 1;
+	*offp += (off_t)len;
+	e->unsaved = 0;
 	if (e->state == SPOOL_ACKED) {
-		n = snprintf(head, sizeof(head), "A %" PRIu64 " %" PRIu64 "\n",
-		    e->boot_id, e->seq);
-		if (fwrite(head, 1, (size_t)n, out) != (size_t)n)
+		len = ack_record(ack, e->boot_id, e->seq);
+		if (fwrite(ack, 1, len, out) != len)
 			return -EIO;
-		*offp += n;
+		*offp += (off_t)len;
 	}
 	return 0;
 }
@@ -296,6 +465,7 @@ static int compact(struct spool *sp)
 {
 	struct spool_entry *saved = NULL;
 	size_t i, n = spool_count(sp), cap = 0;
+	uint64_t records = 0;
 	char *buf = NULL;
 	off_t off = 0;
 	FILE *out = NULL;
@@ -313,10 +483,9 @@ static int compact(struct spool *sp)
 		goto out;
 	}
 	fd = -1;
-	sp->records = 0;
 	for (i = 0; i < n && ret == 0; i++) {
 		ret = copy_entry(sp, &saved[i], out, &off, &buf, &cap);
-		sp->records += saved[i].state == SPOOL_ACKED ? 2 : 1;
+		records += saved[i].state == SPOOL_ACKED ? 2 : 1;
 	}
 	if (ret == 0 && (fflush(out) != 0 || fdatasync(fileno(out)) != 0))
 		ret = -errno;
@@ -333,10 +502,18 @@ static int compact(struct spool *sp)
 	}
 	close(sp->fd);
 	sp->fd = lockfd;
+	sp->size = off;
+	sp->torn = false;
+	sp->records = records;
+	sp->unsaved = 0;
 	if (n > 0)
 		memcpy(at(sp, 0), saved, n * sizeof(*saved));
 	ret = fsync_dir(sp);
 out:
+	/* A half-written copy must not keep the space a full disk needs
+	 * (after the rename the name is gone, and this a no-op). */
+	if (ret < 0)
+		(void)unlinkat(sp->dirfd, LOG_TMP, 0);
 	if (out)
 		fclose(out);
 	if (fd >= 0)
@@ -389,6 +566,7 @@ int spool_open(struct spool *sp, const char *dir, size_t max)
 
 	memset(sp, 0, sizeof(*sp));
 	sp->fd = sp->dirfd = -1;
+	sp->held_tail = &sp->held;
 	if (max == 0)
 		return -EINVAL;
 	sp->max = max;
@@ -410,7 +588,11 @@ int spool_open(struct spool *sp, const char *dir, size_t max)
 	/* History beyond the bound goes (pending readings never do). */
 	while (spool_count(sp) > max && at(sp, 0)->state == SPOOL_ACKED)
 		evict(sp);
-	if ((ret = compact(sp)) < 0 || (ret = next_boot(sp)) < 0)
+	/* The file as loaded is whole and valid, only longer: on a full
+	 * disk the compaction waits for room.  The boot id cannot. */
+	sp->compact_at = compact(sp) < 0 ? sp->records + max :
+	    3 * (uint64_t)max + 64;
+	if ((ret = next_boot(sp)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -418,67 +600,183 @@ fail:
 	return ret;
 }
 
+size_t spool_drop_held(struct spool *sp)
+{
+	struct spool_held *h;
+	size_t n = sp->nheld;
+
+	while ((h = sp->held) != NULL) {
+		sp->held = h->next;
+		free(h);
+	}
+	sp->held_tail = &sp->held;
+	sp->pending -= sp->nheld;
+	sp->nheld = 0;
+	return n;
+}
+
 void spool_close(struct spool *sp)
 {
 	if (sp->fd >= 0) {
+		(void)spool_flush_held(sp);
 		(void)spool_sync(sp);
 		close(sp->fd);
 	}
 	if (sp->dirfd >= 0)
 		close(sp->dirfd);
+	(void)spool_drop_held(sp);
 	free(sp->e);
 	sp->e = NULL;
 	sp->fd = sp->dirfd = -1;
 	sp->first = sp->end = sp->alloc = sp->cursor = sp->pending = 0;
 }
 
-int spool_append(struct spool *sp, uint64_t boot_id, uint64_t seq,
+/* Whether the bound leaves no room for one more entry, once the oldest
+ * acknowledged ones made what room they can. */
+static bool full(struct spool *sp)
+{
+	while (spool_count(sp) >= sp->max && at(sp, 0)->state == SPOOL_ACKED)
+		evict(sp);
+	return spool_count(sp) >= sp->max;
+}
+
+/* Writes a reading to the file and the index (the bound was checked):
+ * returns 0, -ENOMEM or the write's error. */
+static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
     const char *payload, size_t len)
 {
 	struct spool_entry e = { .boot_id = boot_id, .seq = seq,
 	    .state = SPOOL_UNSENT };
-	char head[HEADER_MAX], *rec;
-	struct stat st;
-	size_t n;
+	char *rec = NULL;
+	size_t cap = 0;
+	int n, ret;
+
+	/* Keep the file near the size of what it holds; on a full disk,
+	 * try again only once as many records more were written. */
+	if (sp->records > sp->compact_at)
+		sp->compact_at = compact(sp) < 0 ? sp->records + sp->max :
+		    3 * (uint64_t)sp->max + 64;
+	if ((ret = grow(sp)) < 0)
+		return ret;
+	if ((n = record_head(&rec, &cap, boot_id, seq, len)) < 0)
+		return n;
+	memcpy(rec + n, payload, len);
+	/* O_APPEND: the record lands at the end of the whole ones. */
+	e.off = sp->size + n;
+	e.len = (uint32_t)len;
+	ret = write_record(sp, rec, seal(rec, (size_t)n + len));
+	free(rec);
+	if (ret < 0)
+		return ret;
+	push(sp, &e);
+	if (boot_id == sp->boot_id)
+		sp->last_seq = seq;
+	return 0;
+}
+
+/* Writes the A records a full disk kept back. */
+static int write_acks(struct spool *sp)
+{
+	char rec[HEADER_MAX];
+	size_t i;
+	int ret;
+
+	for (i = 0; sp->unsaved > 0 && i < spool_count(sp); i++) {
+		struct spool_entry *e = at(sp, i);
+		if (!e->unsaved)
+			continue;
+		ret = write_record(sp, rec, ack_record(rec, e->boot_id, e->seq));
+		if (ret < 0)
+			return ret;
+		e->unsaved = 0;
+		sp->unsaved--;
+	}
+	return 0;
+}
+
+/* What a full disk kept back, in order: 0 once all of it is written. */
+static int flush(struct spool *sp)
+{
+	struct spool_held *h;
+	int ret = write_acks(sp);
+
+	while (ret == 0 && (h = sp->held) != NULL) {
+		ret = full(sp) ? -ENOSPC :
+		    append_record(sp, h->boot_id, h->seq, h->payload, h->len);
+		if (ret < 0)
+			break;
+		sp->pending--;	/* counted again as an entry */
+		sp->held = h->next;
+		if (sp->held == NULL)
+			sp->held_tail = &sp->held;
+		sp->nheld--;
+		free(h);
+	}
+	if (ret < 0)
+		sp->held_err = ret;
+	return ret;
+}
+
+size_t spool_flush_held(struct spool *sp)
+{
+	(void)flush(sp);
+	return sp->nheld;
+}
+
+/* Keeps a reading the file has no room for, in order, until it has. */
+static int hold(struct spool *sp, uint64_t boot_id, uint64_t seq,
+    const char *payload, size_t len)
+{
+	struct spool_held *h;
+
+	if (sp->nheld >= SPOOL_HELD_MAX)
+		return -ENOBUFS;
+	h = malloc(sizeof(*h) + len);
+	if (h == NULL)
+		return -ENOMEM;
+	h->next = NULL;
+	h->boot_id = boot_id;
+	h->seq = seq;
+	h->len = len;
+	memcpy(h->payload, payload, len);
+	*sp->held_tail = h;
+	sp->held_tail = &h->next;
+	sp->nheld++;
+	sp->pending++;
+	return SPOOL_HELD;
+}
+
+int spool_append(struct spool *sp, uint64_t boot_id, uint64_t seq,
+    const char *payload, size_t len)
+{
+	struct spool_entry *last = spool_count(sp) > 0 ?
+	    at(sp, spool_count(sp) - 1) : NULL;
+	uint64_t lb = last ? last->boot_id : 0, ls = last ? last->seq : 0;
 	int ret;
 
 	if (len == 0 || len > RECORD_MAX || memchr(payload, '\n', len) ||
 	    boot_id < 1 || seq < 1)
 		return -EINVAL;
-	if (spool_count(sp) > 0 && !key_less(at(sp, spool_count(sp) - 1)->boot_id,
-	    at(sp, spool_count(sp) - 1)->seq, boot_id, seq))
-		return -EINVAL;
-	while (spool_count(sp) >= sp->max && at(sp, 0)->state == SPOOL_ACKED)
-		evict(sp);
-	if (spool_count(sp) >= sp->max)
-		return -ENOSPC;
-	/* Keep the file near the size of what it holds. */
-	if (sp->records > 3 * (uint64_t)sp->max + 64 &&
-	    (ret = compact(sp)) < 0)
-		return ret;
-	if ((ret = grow(sp)) < 0)
-		return ret;
-	n = (size_t)snprintf(head, sizeof(head), "R %" PRIu64 " %" PRIu64 " ",
-	    boot_id, seq);
-	rec = malloc(n + len + 1);
-	if (rec == NULL)
-		return -ENOMEM;
-	memcpy(rec, head, n);
-	memcpy(rec + n, payload, len);
-	rec[n + len] = '\n';
-	/* O_APPEND: the record lands at the current end of file. */
-	if (fstat(sp->fd, &st) != 0) {
-		ret = -errno;
-	} else if ((ret = write_all(sp->fd, rec, n + len + 1)) == 0) {
-		e.off = st.st_size + (off_t)n;
-		e.len = (uint32_t)len;
-		push(sp, &e);
-		sp->records++;
-		if (boot_id == sp->boot_id)
-			sp->last_seq = seq;
+	if (sp->held != NULL) {
+		/* The last of the readings held is the newest. */
+		struct spool_held *h = sp->held;
+		while (h->next != NULL)
+			h = h->next;
+		lb = h->boot_id;
+		ls = h->seq;
 	}
-	free(rec);
-	return ret;
+	if (!key_less(lb, ls, boot_id, seq))
+		return -EINVAL;
+	/* What was kept back first, in order. */
+	if (flush(sp) == 0) {
+		if (full(sp))
+			return -ENOSPC;
+		ret = append_record(sp, boot_id, seq, payload, len);
+		if (ret == 0 || ret == -ENOMEM)
+			return ret;
+		sp->held_err = ret;
+	}
+	return hold(sp, boot_id, seq, payload, len);
 }
 
 struct spool_entry *spool_next_unsent(struct spool *sp)
@@ -514,17 +812,19 @@ int spool_ack(struct spool *sp, uint64_t boot_id, uint64_t seq)
 {
 	struct spool_entry *e = lookup(sp, boot_id, seq);
 	char rec[HEADER_MAX];
-	int n;
 
 	if (e == NULL)
 		return -ENOENT;
 	if (e->state == SPOOL_ACKED)
 		return 0;
 	set_state(sp, e, SPOOL_ACKED);
-	n = snprintf(rec, sizeof(rec), "A %" PRIu64 " %" PRIu64 "\n", boot_id,
-	    seq);
-	sp->records++;
-	return write_all(sp->fd, rec, (size_t)n);
+	if (sp->unsaved == 0 &&
+	    write_record(sp, rec, ack_record(rec, boot_id, seq)) == 0)
+		return 0;
+	/* No room: written later, before any new reading. */
+	e->unsaved = 1;
+	sp->unsaved++;
+	return write_acks(sp);
 }
 
 void spool_requeue_inflight(struct spool *sp)
