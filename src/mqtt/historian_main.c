@@ -29,6 +29,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "common/sandbox.h"
 #include "mqtt/dedup.h"
 #include "mqtt/histlog.h"
 #include "mqtt/mqtt_loop.h"
@@ -796,6 +797,7 @@ int main(int argc, char **argv)
 	char *password = NULL;
 	int ret, status = 1;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	parse_options(&h.opt, argc, argv);
 	if (h.opt.password_file)
 		password = read_password(h.opt.password_file);
@@ -815,6 +817,9 @@ int main(int argc, char **argv)
 	h.dedup = dedup_new(1);	/* telemetry.h: seq starts at 1 per boot */
 	h.log.fd = h.rejects.fd = -1;
 	if (h.dedup == NULL || open_logs(&h) < 0)
+		goto out;
+	/* sandbox: user wgu-historian, no capabilities, the seccomp filter */
+	if (sandbox_drop(&sandbox_historian_policy) < 0)
 		goto out;
 	mosquitto_lib_init();
 	ret = setup_mqtt(&h, password);

@@ -27,6 +27,7 @@
 #include <ev.h>
 #include <mosquitto.h>
 
+#include "common/sandbox.h"
 #include "mqtt/mqtt_loop.h"
 #include "mqtt/telemetry.h"
 #include "sim/model.h"
@@ -561,8 +562,11 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static int make_dir(const char *path)
 {
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return -errno;
+	/* sandbox: a new directory is given to user wgu-sim */
+	int ret = sandbox_mkdir(&sandbox_sim_policy, path, 0700);
+
+	if (ret < 0 && ret != -EEXIST)
+		return ret;
 	return 0;
 }
 
@@ -696,6 +700,7 @@ int main(int argc, char **argv)
 	static struct sim sim;
 	int i, ret = 0;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	parse_options(argc, argv, &sim.opt);
 	if (sim.opt.password_file && access(sim.opt.password_file, R_OK) != 0)
 		bad_option("--password-file: %s: %s", sim.opt.password_file,
@@ -719,6 +724,11 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
+	}
+	/* sandbox: user wgu-sim, no capabilities, the seccomp filter */
+	if (sandbox_drop(&sandbox_sim_policy) < 0) {
+		ret = 1;
+		goto out;
 	}
 	ev_timer_init(&sim.tick, tick_cb, 0.0, 1.0 / sim.opt.rate);
 	sim.tick.data = &sim;

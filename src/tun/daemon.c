@@ -23,6 +23,7 @@
 #include "messages.h"
 #include "offload.h"
 #include "privileges.h"
+#include "common/sandbox.h"
 #include "tun.h"
 #include "txbatch.h"
 #include "uapi.h"
@@ -618,6 +619,7 @@ int wg_daemon_main(const char *ifname, bool foreground)
 	int report[2] = { -1, -1 }, status = 1;
 	pid_t pid;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	wg_log_init(ifname);
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground) {
@@ -663,7 +665,15 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		goto out;
 	}
 	start_watchers(d);
-	wg_privileges_drop();
+	/* sandbox: user wgu, two capabilities, the seccomp filter */
+	if (wg_privileges_drop(d->error, sizeof(d->error)) < 0) {
+		if (foreground)
+			fprintf(stderr, "wgu: %s\n", d->error);
+		else
+			(void)wg_write_all(report[1], d->error,
+			    strlen(d->error));
+		goto out;
+	}
 	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
 	    d->udp.port);
 	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
