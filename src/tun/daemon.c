@@ -665,7 +665,15 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		goto out;
 	}
 	start_watchers(d);
-	/* sandbox: user wgu, two capabilities, the seccomp filter */
+	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
+	    d->udp.port);
+	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
+	    "UDP GRO %s", d->tun.tso ? "on" : "off", d->tun_gro ? "on" : "off",
+	    d->tx.gso ? "on" : "off", d->udp_gro ? "on" : "off");
+	if (!foreground)
+		detach();
+	/* sandbox: user wgu, two capabilities, the seccomp filter; after
+	 * detach(), which opens /dev/null, before the success report. */
 	if (wg_privileges_drop(d->error, sizeof(d->error)) < 0) {
 		if (foreground)
 			fprintf(stderr, "wgu: %s\n", d->error);
@@ -674,13 +682,7 @@ int wg_daemon_main(const char *ifname, bool foreground)
 			    strlen(d->error));
 		goto out;
 	}
-	wg_log(WG_LOG_INFO, "Interface %s is up, UDP port %u", ifname,
-	    d->udp.port);
-	wg_log(WG_LOG_INFO, "Offloads: TUN TSO %s, TUN GRO %s, UDP GSO %s, "
-	    "UDP GRO %s", d->tun.tso ? "on" : "off", d->tun_gro ? "on" : "off",
-	    d->tx.gso ? "on" : "off", d->udp_gro ? "on" : "off");
 	if (!foreground) {
-		detach();
 		(void)wg_write_all(report[1], "\n", 1);
 		close(report[1]);
 		report[1] = -1;
