@@ -71,9 +71,11 @@ no_fd7() {
 	done
 	return 0
 }
-# untouched FILE: still root's "original" content.
+# untouched FILE PID: still root's "original" content after PID's probe,
+# and PID still running (without a probe, SIGUSR2 would kill it).
 untouched() {
 	[ "$(cat "$1")" = original ] || { echo "  $1 was written"; return 1; }
+	is_running "$2" || { echo "  pid $2 is gone"; return 1; }
 }
 target() {
 	(umask 077; echo original >"$lib_tmp/$1")
@@ -138,8 +140,8 @@ check "works: no system call refused in the daemon's run" \
 kill -USR2 "$pid_a" "$pid_b"
 sleep 0.5
 check "refused: wgu -f cannot open a root 0600 file for writing" \
-    untouched "$ta"
-check "refused: the wgu up daemon cannot either" untouched "$tb"
+    untouched "$ta" "$pid_a"
+check "refused: the wgu up daemon cannot either" untouched "$tb" "$pid_b"
 check "refused: ... refused by the filter (EPERM), the daemon runs on" sh -c "
     grep -q 'sandbox probe: open refused (EPERM)' '$lib_tmp/$ifa.log' &&
     kill -0 $pid_a && kill -0 $pid_b"
@@ -170,7 +172,8 @@ rm -f "$WG_SOCKET_DIR/$ifa.sock"
 
 # ---------------------------------------------------------------- errors
 check "errors: WGU_USER naming a missing user: refused, with the name" sh -c "
-    ! ip netns exec $na env WGU_USER=no-such-user-$tag '$WGU' -f $ifa \
+    ! ip netns exec $na env WGU_USER=no-such-user-$tag timeout 10 \
+    '$WGU' -f $ifa \
     >'$lib_tmp/nouser.log' 2>&1 &&
     grep -q 'user no-such-user-$tag does not exist' '$lib_tmp/nouser.log'"
 start_a WGU_USER=root
@@ -217,8 +220,8 @@ check "works: the historian logs the simulator's readings" sh -c "
 kill -USR2 "$pid_h" "$pid_s"
 sleep 0.5
 check "refused: wgu-historian cannot open a root 0600 file for writing" \
-    untouched "$th"
-check "refused: wgu-sim cannot either" untouched "$ts"
+    untouched "$th" "$pid_h"
+check "refused: wgu-sim cannot either" untouched "$ts" "$pid_s"
 check "works: ... and both run on" sh -c "kill -0 $pid_h && kill -0 $pid_s"
 kill -TERM "$pid_h" "$pid_s"
 wait "$pid_h" "$pid_s"
