@@ -96,6 +96,14 @@ for c in ip ping mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub ss \
 	    die "$c is not installed (scripts/install-deps.sh installs it)"
 done
 getent group mosquitto >/dev/null || die "no mosquitto group (install mosquitto)"
+# The users the programs become once set up (README, "Users and the
+# sandbox"): make install creates them; a build run from its directory
+# gets them here.
+for u in wgu wgu-historian wgu-sim; do
+	getent passwd "$u" >/dev/null && continue
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$u" ||
+	    die "cannot create user $u"
+done
 
 # ---------------------------------------------------------------- cleanup
 tag=$$

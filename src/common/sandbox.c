@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -64,8 +65,9 @@ const char *const sandbox_base_syscalls[] = {
 	"futex", "set_robust_list", "rseq", "sched_yield", "sched_getaffinity",
 	"uname", "sysinfo", "prlimit64", "getrlimit", "prctl", "getpriority",
 	"capget",
-	/* sockets: syslog's, name lookups, the UAPI's clients */
-	"socket", "connect", "sendto", "sendmsg", "sendmmsg", "recvfrom",
+	/* sockets (socket() itself by family, below): syslog's, name
+	 * lookups, the broker, the UAPI's clients */
+	"connect", "sendto", "sendmsg", "sendmmsg", "recvfrom",
 	"recvmsg", "recvmmsg", "shutdown", "getsockname", "getpeername",
 	"getsockopt", "setsockopt", "accept4", "socketpair",
 	NULL
@@ -103,6 +105,7 @@ const struct sandbox_policy sandbox_historian_policy = {
 	.keep_caps = 0,
 	.syscalls = historian_syscalls,
 	.write_opens = true,
+	.netlink = true,
 };
 
 /* wgu-sim: its spool is compacted into a new file renamed over the old. */
@@ -118,6 +121,7 @@ const struct sandbox_policy sandbox_sim_policy = {
 	.keep_caps = 0,
 	.syscalls = sim_syscalls,
 	.write_opens = true,
+	.netlink = true,
 };
 
 /* Calls that kill: what an attacker wants and no program here makes. */
@@ -435,6 +439,26 @@ static int add_opens(scmp_filter_ctx ctx, bool write)
 	return ret;
 }
 
+/* New sockets of the families the programs use: AF_UNIX (syslog, nscd),
+ * AF_INET and AF_INET6; AF_NETLINK only for name lookups (getaddrinfo's
+ * AI_ADDRCONFIG asks rtnetlink), never for the daemon, which with
+ * CAP_NET_ADMIN could otherwise reconfigure the network. */
+static int add_sockets(scmp_filter_ctx ctx, bool netlink)
+{
+	static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(families) / sizeof(families[0]) && ret == 0;
+	    i++)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+	if (ret == 0 && netlink)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_NETLINK));
+	return ret;
+}
+
 static int load_filter(const struct sandbox_policy *p)
 {
 	uint32_t refuse = SCMP_ACT_ERRNO(EPERM);
@@ -462,6 +486,8 @@ static int load_filter(const struct sandbox_policy *p)
 	    (ret = add_list(ctx, kill_syscalls, SCMP_ACT_KILL_PROCESS,
 	    unless)) < 0 ||
 	    (ret = add_opens(ctx, p->write_opens)) < 0)
+		goto out;
+	if ((ret = add_sockets(ctx, p->netlink)) < 0)
 		goto out;
 	/* Memory never becomes executable. */
 	if ((ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

@@ -17,6 +17,7 @@ struct sandbox_policy {
 	uint64_t keep_caps;		/* mask of CAP_* kept (1ull << CAP_X) */
 	const char *const *syscalls;	/* allowed, NULL-terminated names */
 	bool write_opens;		/* open/openat for writing allowed */
+	bool netlink;			/* new AF_NETLINK sockets allowed */
 };
 
 /* Closes every descriptor above 2 the process inherited.  Call first

@@ -818,9 +818,6 @@ int main(int argc, char **argv)
 	h.log.fd = h.rejects.fd = -1;
 	if (h.dedup == NULL || open_logs(&h) < 0)
 		goto out;
-	/* sandbox: user wgu-historian, no capabilities, the seccomp filter */
-	if (sandbox_drop(&sandbox_historian_policy) < 0)
-		goto out;
 	mosquitto_lib_init();
 	ret = setup_mqtt(&h, password);
 	if (password) {
@@ -832,6 +829,10 @@ int main(int argc, char **argv)
 		warn("cannot start MQTT client: %s", strerror(-ret));
 		goto out_mqtt;
 	}
+	/* sandbox: user wgu-historian, no capabilities, the seccomp filter;
+	 * after the first connection, which loads the name service modules */
+	if (sandbox_drop(&sandbox_historian_policy) < 0)
+		goto out_mqtt;
 	start_watchers(&h);
 	ev_run(h.loop, 0);
 	status = 0;
