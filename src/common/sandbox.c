@@ -15,6 +15,7 @@
  * the whole process (SIGSYS), which its supervisor notices.
  *
  * Raw capget/capset, not libcap: one library (libseccomp) is enough. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -32,11 +33,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "common/sandbox.h"
 
-/* glibc 2.36 has no close_range() wrapper in unistd.h for every build. */
+/* The raw call: headers older than Linux 5.9 lack it, and glibc's
+ * wrapper came later still. */
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -187,7 +188,8 @@ void sandbox_close_inherited(void)
 
 	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
 		return;
-	/* Before Linux 5.9: walk /proc/self/fd, collect, then close. */
+	/* Before Linux 5.9: walk /proc/self/fd (closing as we go is safe:
+	 * the directory lists what is open at each read). */
 	dir = opendir("/proc/self/fd");
 	if (dir == NULL)
 		return;

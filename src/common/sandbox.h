@@ -15,7 +15,8 @@ struct sandbox_policy {
 	const char *user_env;		/* "WGU_USER": names another user */
 	const char *default_user;	/* "wgu" */
 	uint64_t keep_caps;		/* mask of CAP_* kept (1ull << CAP_X) */
-	const char *const *syscalls;	/* allowed, NULL-terminated names */
+	const char *const *syscalls;	/* allowed beyond the base list,
+					 * NULL-terminated names */
 	bool write_opens;		/* open/openat for writing allowed */
 	bool netlink;			/* new AF_NETLINK sockets allowed */
 };
@@ -38,7 +39,12 @@ bool sandbox_user_lookup(const struct sandbox_policy *p, uint32_t *uid,
  * seccomp filter that allows the listed system calls and kills the
  * process on exec, ptrace and other calls no program here makes; any
  * other call fails with EPERM.  Returns 0, or a negative errno with err
- * filled (the process may then be half-dropped: exit). */
+ * filled (the process may then be half-dropped: exit).
+ *
+ * For tests, read here: WGU_SANDBOX_LOG=1 also names each refused call
+ * on stderr; WGU_SANDBOX_PROBE=exec or open:PATH makes SIGUSR2 attempt
+ * that forbidden call.  Under valgrind (no seccomp there) the filter is
+ * left out. */
 int sandbox_enter(const struct sandbox_policy *p, char *err, size_t errlen);
 
 /* The same, printing "PROGRAM: why" on stderr when it fails. */
