@@ -49,6 +49,18 @@ lib_require_wgu() {
 		exit 1
 	fi
 	case "$WGU" in /*) ;; *) WGU=$(pwd)/$WGU ;; esac
+	lib_sandbox_users
+}
+
+# The users wgu, wgu-historian and wgu-sim become once set up (make
+# install creates them): made here when missing, as make install would.
+lib_sandbox_users() {
+	for lib_u in wgu wgu-historian wgu-sim; do
+		getent passwd "$lib_u" >/dev/null && continue
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+		    "$lib_u" || { echo "FAIL: cannot create user $lib_u"
+		    echo "0 passed, 1 failed"; exit 1; }
+	done
 }
 
 lib_init() {

@@ -67,7 +67,7 @@ none() {
 # BAD with its file and line number.
 log_keys() {
 	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*","payload":\{.*\}\}$/ {
+	!/^\{"received":[0-9]+,"topic":"[^"]*",("ts":[0-9]+,"guarantee":"[a-z-]+",)?"payload":\{.*\}\}$/ {
 		print "TORN " FILENAME ":" FNR > "/dev/stderr"; next }
 	{
 		if (!match($0, /"node_id":"[^"]*"/)) {
@@ -143,6 +143,8 @@ plant_init() {
 	lib_sockets="$lib_sockets $hif $eif"
 	mkdir -m 700 "$conf_dir"
 	mkdir "$lib_tmp/prod"
+	# The historian, user wgu-historian once set up, reopens its logs.
+	chown wgu-historian "$lib_tmp/prod"
 	ns_create "$hub" && ns_create "$edge" &&
 	    ns_link "$hub" "$edge" "$plant_lan.1/24" "$plant_lan.2/24" || {
 		not_ok "namespaces"

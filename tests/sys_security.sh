@@ -19,8 +19,8 @@
 #            (SUBACK 0: 2.0.11 checks read access per message, not at
 #            subscribe time) and delivers nothing, while the historian's
 #            subscription gets the same message.
-#   files:   the UAPI socket root 0600 and /var/run/wireguard root 0700 when
-#            wgu creates it (checked in a private mount namespace with an
+#   files:   the UAPI socket root 0600 and /var/run/wireguard root:wgu 0770
+#            when wgu creates it (checked in a private mount namespace with an
 #            empty /run); the daemon holds no file others can read; the
 #            config SaveConfig writes is 0600 under umask 000.
 #   keys:    private and preshared keys (base64 and hex) never in the
@@ -316,10 +316,13 @@ m_pid=$!
 lib_pids="$lib_pids $m_pid"
 wait_until 5 nsenter -t "$m_pid" -m test -S "/var/run/wireguard/$mif.sock" \
     2>/dev/null
-check "files: UAPI socket root 0600, /var/run/wireguard root 0700" sh -c "
+# The directory is group wgu's so that the daemon, user wgu once set up,
+# can stat and remove its socket; others still cannot look into it and
+# only root may connect (the socket stays root's, 0600).
+check "files: UAPI socket root 0600, /var/run/wireguard root:wgu 0770" sh -c "
     [ \"\$(nsenter -t $m_pid -m stat -c '%U:%G %a %F' \
     /var/run/wireguard /var/run/wireguard/$mif.sock)\" = \
-    'root:root 700 directory
+    'root:wgu 770 directory
 root:root 600 socket' ]"
 check "files: ... and wg still reaches the daemon" \
     nsenter -t "$m_pid" -m wg set "$mif" private-key "$lib_tmp/m.key"

@@ -73,7 +73,7 @@ vg() {
 	ip netns exec "$vg_ns" valgrind -q --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect \
 	    --show-leak-kinds=definite,indirect \
-	    --error-exitcode=$VG_STATUS --track-fds=no \
+	    --error-exitcode=$VG_STATUS --track-fds=no --vgdb=no \
 	    --log-file="$lib_tmp/$vg_name.vg" "$@" \
 	    >"$lib_tmp/$vg_name.log" 2>&1 &
 	lib_last_pid=$!

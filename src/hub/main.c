@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <mosquitto.h>
 
+#include "common/sandbox.h"
 #include "hub/dedup.h"
 #include "hub/histlog.h"
 #include "hub/ingest.h"
@@ -393,6 +394,7 @@ int main(int argc, char **argv)
 	char *password = NULL, topic[SESSION_TOPIC_MAX];
 	int ret, status = 1;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	parse_options(&h.opt, argc, argv);
 	if (h.opt.password_file)
 		password = read_password(h.opt.password_file);
@@ -440,6 +442,10 @@ int main(int argc, char **argv)
 		view_warn("cannot start MQTT client: %s", strerror(-ret));
 		goto out_session;
 	}
+	/* sandbox: user wgu-historian, no capabilities, the seccomp filter;
+	 * after the first connection, which loads the name service modules */
+	if (sandbox_drop(&sandbox_historian_policy) < 0)
+		goto out_session;
 	ingest_start(&h.ingest);
 	resend_start(&h.resend);
 	start_signals(&h);

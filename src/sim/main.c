@@ -19,6 +19,7 @@
 #include <ev.h>
 #include <mosquitto.h>
 
+#include "common/sandbox.h"
 #include "mqtt/telemetry.h"
 #include "sim/fleet.h"
 #include "sim/model.h"
@@ -338,6 +339,7 @@ int main(int argc, char **argv)
 	ev_signal sigint, sigterm;
 	int i, ret = 1;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	parse_options(argc, argv, &opt);
 	/* Past RLIMIT_FSIZE a write fails (and the spool copes): no kill. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -345,11 +347,14 @@ int main(int argc, char **argv)
 		bad_option("--password-file: %s: %s", opt.password_file,
 		    strerror(errno));
 	check_passwords(&opt);
-	if (mkdir(opt.spool_dir, 0700) != 0 && errno != EEXIST) {
+	/* sandbox: a new directory is given to user wgu-sim */
+	ret = sandbox_mkdir(&sandbox_sim_policy, opt.spool_dir, 0700);
+	if (ret < 0 && ret != -EEXIST) {
 		fprintf(stderr, "wgu-sim: --spool-dir %s: %s\n", opt.spool_dir,
-		    strerror(errno));
+		    strerror(-ret));
 		return 1;
 	}
+	ret = 1;
 	mosquitto_lib_init();
 	loop = EV_DEFAULT;
 	cfg = (struct node_config){
@@ -364,6 +369,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt.nodes; i++)
 		if (add_node(&fleet, &opt, &cfg, i) < 0)
 			goto out;
+	/* sandbox: user wgu-sim, no capabilities, the seccomp filter */
+	if (sandbox_drop(&sandbox_sim_policy) < 0)
+		goto out;
 	if (fleet_start(&fleet) < 0)
 		goto out;
 	ev_signal_init(&sigint, signal_cb, SIGINT);

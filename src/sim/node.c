@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/sandbox.h"
 #include "sim/node.h"
 
 enum {
@@ -231,8 +232,11 @@ size_t node_pending(const struct node *n)
 
 static int make_dir(const char *path)
 {
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return -errno;
+	/* sandbox: a new directory is given to user wgu-sim */
+	int ret = sandbox_mkdir(&sandbox_sim_policy, path, 0700);
+
+	if (ret < 0 && ret != -EEXIST)
+		return ret;
 	return 0;
 }
 

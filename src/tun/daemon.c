@@ -23,6 +23,7 @@
 #include "log.h"
 #include "offload.h"
 #include "privileges.h"
+#include "common/sandbox.h"
 #include "tun_io.h"
 #include "uapi.h"
 #include "udp_io.h"
@@ -424,6 +425,7 @@ int wg_daemon_main(const char *ifname, bool foreground)
 	int report[2] = { -1, -1 }, status = 1;
 	pid_t pid;
 
+	sandbox_close_inherited();	/* sandbox: before anything opens */
 	wg_log_init(ifname);
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground) {
@@ -459,10 +461,16 @@ int wg_daemon_main(const char *ifname, bool foreground)
 		goto out;
 	}
 	start(d);
-	wg_privileges_drop();
 	log_started(d, ifname);
-	if (!foreground) {
+	if (!foreground)
 		detach();
+	/* sandbox: user wgu, two capabilities, the seccomp filter; after
+	 * detach(), which opens /dev/null, before the success report. */
+	if (wg_privileges_drop(d->error, sizeof(d->error)) < 0) {
+		report_error(d, foreground, report[1]);
+		goto out;
+	}
+	if (!foreground) {
 		(void)wg_write_all(report[1], "\n", 1);
 		close(report[1]);
 		report[1] = -1;

@@ -2,15 +2,18 @@
 #ifndef WG_TUN_PRIVILEGES_H
 #define WG_TUN_PRIVILEGES_H
 
+#include <stddef.h>
+
 /* Call once, after the TUN device, the UDP sockets and the UAPI socket
- * exist and before the loop runs.  Sets no_new_privs, empties the
- * ambient, inheritable and bounding sets, and keeps in the effective and
- * permitted sets only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (those of
- * them the process has).  The uid stays 0: the daemon still owns its
- * socket file and directory, so it can remove them at exit.
+ * exist and the watchers are started, before the loop runs.  As root:
+ * makes the UAPI socket directory root:wgu 0770 and becomes user wgu
+ * (WGU_USER=NAME another user, WGU_USER=root none).  Then keeps only
+ * CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, empties the other capability
+ * sets, sets no_new_privs and loads the daemon's seccomp filter
+ * (common/sandbox.h).
  *
- * Returns 0 or a negative errno; a failure is logged (wg_log) and leaves
- * the process with whatever it could not drop, still able to run. */
-int wg_privileges_drop(void);
+ * Returns 0, or a negative errno with a message in err (the user does
+ * not exist, say): the daemon must then exit, it may be half-dropped. */
+int wg_privileges_drop(char *err, size_t errlen);
 
 #endif
