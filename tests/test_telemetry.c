@@ -724,6 +724,13 @@ static void test_topics(void)
 	CHECK(telemetry_topic_node("a/b+c/telemetry", "telemetry", node) == -EINVAL);
 	CHECK(!telemetry_node_id_valid(
 	    "x12345678901234567890123456789012345678901234567890123456789012345"));
+	/* Directory names, never nodes (a spool dir is SPOOL_DIR/ID). */
+	CHECK(!telemetry_node_id_valid("."));
+	CHECK(!telemetry_node_id_valid(".."));
+	CHECK(telemetry_node_id_valid("..."));
+	CHECK(telemetry_node_id_valid(".a"));
+	CHECK(telemetry_topic_node("p/../telemetry", "telemetry", node) ==
+	    -EINVAL);
 }
 
 int main(void)

@@ -34,7 +34,9 @@ bool telemetry_node_id_valid(const char *id)
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
 			return false;
 	}
-	return n > 0;
+	/* "." and ".." name directories (a node's spool is SPOOL_DIR/ID,
+	 * the hub's files are named after nodes): never a node. */
+	return n > 0 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
 static const char *const reject_names[TELEMETRY_E_MAX] = {

@@ -21,7 +21,9 @@
  *   Every form must fall within 1970-01-01T00:00:00.000Z ..
  *   9999-12-31T23:59:59.999Z.  Negative numbers are refused.
  * - node_id: 1..TELEMETRY_NODE_ID_MAX characters of [A-Za-z0-9._-], so it is
- *   always one valid MQTT topic level (no '/', '+', '#').
+ *   always one valid MQTT topic level (no '/', '+', '#'); neither "." nor
+ *   ".." (a node's spool directory and the hub's files are named after
+ *   it).
  * - boot_id and seq: optional, but both or neither.  With them the node
  *   gets exactly-once delivery with gap detection and resend:
  *   - boot_id: an INTEGER >= 1, incremented at every start of the node and
@@ -214,7 +216,7 @@ struct telemetry_parse_opts {
 /* The status the thresholds give to (p, t, v). */
 enum telemetry_status telemetry_status(double p, double t, double v);
 
-/* True when id is a valid node id (see above). */
+/* True when id is a valid node id (see above); "." and ".." are not. */
 bool telemetry_node_id_valid(const char *id);
 
 /* Writes r as one line of JSON (no newline) into buf, NUL-terminated: the

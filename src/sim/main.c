@@ -223,8 +223,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (!telemetry_node_id_valid(o->node_id) ||
 	    (o->nodes > 1 && strlen(o->node_id) + 4 > TELEMETRY_NODE_ID_MAX))
 		bad_option("--node-id: '%s' must be 1..%d characters of "
-		    "[A-Za-z0-9._-]%s", o->node_id, TELEMETRY_NODE_ID_MAX,
-		    o->nodes > 1 ? " (with room for the -NN suffix)" : "");
+		    "[A-Za-z0-9._-], not . or ..%s", o->node_id,
+		    TELEMETRY_NODE_ID_MAX, o->nodes > 1 ? " (with room for the -NN suffix)" : "");
 	if (o->username != NULL && o->nodes > 1)
 		bad_option("--username is for a single node; with --nodes the "
 		    "username of each node is its id");
