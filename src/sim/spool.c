@@ -11,69 +11,12 @@
 #include <unistd.h>
 
 #include "sim/spool.h"
+#include "sim/spool_record.h"
 
 #define LOG_NAME "spool.log"
 #define LOG_TMP "spool.log.tmp"
 #define BOOT_NAME "boot_id"
 #define BOOT_TMP "boot_id.tmp"
-/* "R " + three decimal numbers + spaces; " " + 8 hex digits + '\n'. */
-#define HEADER_MAX 72
-#define TRAILER_LEN 10
-/* A record larger than this is corrupt (payloads are ~150 bytes). */
-#define RECORD_MAX 65536
-
-/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): it catches the cut or
- * merged records a short write leaves, and flipped bits. */
-static uint32_t crc32_update(uint32_t crc, const char *p, size_t len)
-{
-	static uint32_t table[256];
-	uint32_t c;
-	int i, k;
-
-	if (table[1] == 0) {
-		for (i = 0; i < 256; i++) {
-			c = (uint32_t)i;
-			for (k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-	}
-	crc = ~crc;
-	while (len-- > 0)
-		crc = table[(crc ^ (uint8_t)*p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-/* Ends the record rec[0 .. n) with " <crc32 of those n bytes>\n"; rec has
- * room for TRAILER_LEN + 1 more bytes.  Returns the record's length. */
-static size_t seal(char *rec, size_t n)
-{
-	snprintf(rec + n, TRAILER_LEN + 1, " %08" PRIx32 "\n",
-	    crc32_update(0, rec, n));
-	return n + TRAILER_LEN;
-}
-
-/* Whether [p, nl) is " <8 hex digits>" and the CRC of [line, p). */
-static bool sealed(const char *line, const char *p, const char *nl)
-{
-	uint32_t want = 0;
-	int i;
-
-	if (nl - p != TRAILER_LEN - 1 || *p != ' ')
-		return false;
-	for (i = 1; i < TRAILER_LEN - 1; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			return false;
-		want = want << 4 | (uint32_t)d;
-	}
-	return crc32_update(0, line, (size_t)(p - line)) == want;
-}
-
 static struct spool_entry *at(const struct spool *sp, size_t i)
 {
 	return &sp->e[sp->first + i];
@@ -218,120 +161,39 @@ static int fsync_dir(struct spool *sp)
 }
 
 /* Parses a decimal number at *p, advancing past it. */
-static bool parse_u64(const char **p, const char *end, uint64_t *v)
-{
-	const char *q = *p;
-
-	*v = 0;
-	if (q >= end || *q < '0' || *q > '9')
-		return false;
-	while (q < end && *q >= '0' && *q <= '9') {
-		if (*v > (UINT64_MAX - 9) / 10)
-			return false;
-		*v = *v * 10 + (uint64_t)(*q - '0');
-		q++;
-	}
-	*p = q;
-	return true;
-}
-
-/* Parses "<u64> <u64>" at *p, advancing past it. */
-static bool parse_key(const char **p, const char *end, uint64_t *b,
-    uint64_t *s)
-{
-	if (!parse_u64(p, end, b) || *p >= end || **p != ' ')
-		return false;
-	++*p;
-	return parse_u64(p, end, s) && *b >= 1 && *s >= 1;
-}
-
-/* A record of the format before checksums carries its JSON object bare:
- * it must close the brace it opens exactly at its end, which a record
- * merged with a cut one does not (unless the cut fell inside a string). */
-static bool balanced(const char *p, const char *end)
-{
-	bool str = false;
-	int depth = 0;
-
-	for (; p < end; p++) {
-		if (str) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			else if (*p == '"')
-				str = false;
-		} else if (*p == '"') {
-			str = true;
-		} else if (*p == '{') {
-			depth++;
-		} else if (*p == '}' && --depth <= 0) {
-			return depth == 0 && p + 1 == end;
-		}
-	}
-	return false;
-}
-
-/* Finds the payload of an R record after "R <boot> <seq> ": [*pay, *end).
- * Sealed: "<len> <payload> <crc>"; old format: "<payload>", read only
- * before the first sealed record (the first open rewrites it sealed). */
-static bool record_payload(const char *line, const char *p, const char *nl,
-    bool *sealed_seen, const char **pay, const char **end)
-{
-	uint64_t len;
-
-	if (p < nl && *p == '{' && !*sealed_seen) {
-		*pay = p;
-		*end = nl;
-		return balanced(p, nl);
-	}
-	if (!parse_u64(&p, nl, &len) || p >= nl || *p != ' ' || len == 0 ||
-	    len > RECORD_MAX || (uint64_t)(nl - p - 1) != len + TRAILER_LEN - 1)
-		return false;
-	*pay = p + 1;
-	*end = *pay + len;
-	if (!sealed(line, *end, nl))
-		return false;
-	*sealed_seen = true;
-	return true;
-}
-
 /* Applies one line [line, nl) at file offset off. */
 static int load_line(struct spool *sp, const char *line, const char *nl,
     off_t off, bool *sealed_seen)
 {
-	const char *p = line + 2, *pay, *end;
+	struct spool_record r;
 	struct spool_entry e = { 0 }, *found;
 	int ret;
 
-	if (nl - line < 5 || line[1] != ' ' || !parse_key(&p, nl, &e.boot_id,
-	    &e.seq))
-		goto bad;
-	if (line[0] == 'A') {
-		if (p == nl && !*sealed_seen)
-			;	/* the format before checksums */
-		else if (sealed(line, p, nl))
-			*sealed_seen = true;
-		else
-			goto bad;
-		found = lookup(sp, e.boot_id, e.seq);
+	switch (spool_record_parse(line, nl, sealed_seen, &r)) {
+	case SPOOL_RECORD_ACK:
+		found = lookup(sp, r.boot_id, r.seq);
 		if (found != NULL)
 			set_state(sp, found, SPOOL_ACKED);
 		return 0;
+	case SPOOL_RECORD_READING:
+		break;
+	default:
+		sp->bad_lines++;
+		return 0;
 	}
-	if (line[0] != 'R' || p >= nl || *p != ' ' ||
-	    !record_payload(line, p + 1, nl, sealed_seen, &pay, &end))
-		goto bad;
 	if (spool_count(sp) > 0 && !key_less(at(sp, spool_count(sp) - 1)->boot_id,
-	    at(sp, spool_count(sp) - 1)->seq, e.boot_id, e.seq))
-		goto bad;
-	e.off = off + (pay - line);
-	e.len = (uint32_t)(end - pay);
+	    at(sp, spool_count(sp) - 1)->seq, r.boot_id, r.seq)) {
+		sp->bad_lines++;
+		return 0;
+	}
+	e.boot_id = r.boot_id;
+	e.seq = r.seq;
+	e.off = off + (off_t)r.payload_off;
+	e.len = (uint32_t)r.payload_len;
 	e.state = SPOOL_UNSENT;
 	if ((ret = grow(sp)) < 0)
 		return ret;
 	push(sp, &e);
-	return 0;
-bad:
-	sp->bad_lines++;
 	return 0;
 }
 
@@ -397,60 +259,27 @@ static int read_at(int fd, char *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Starts an R record, "R <boot> <seq> <len> ", in *bufp, grown to hold
- * the payload and the seal after it.  Returns the header's length or
- * -ENOMEM. */
-static int record_head(char **bufp, size_t *capp, uint64_t boot_id,
-    uint64_t seq, size_t len)
-{
-	char head[HEADER_MAX];
-	int n;
-
-	n = snprintf(head, sizeof(head), "R %" PRIu64 " %" PRIu64 " %zu ",
-	    boot_id, seq, len);
-	if (*capp < (size_t)n + len + TRAILER_LEN + 1) {
-		size_t cap = (size_t)n + len + TRAILER_LEN + 1;
-		char *b = realloc(*bufp, cap);
-		if (b == NULL)
-			return -ENOMEM;
-		*bufp = b;
-		*capp = cap;
-	}
-	memcpy(*bufp, head, (size_t)n);
-	return n;
-}
-
-/* The A record of (boot_id, seq) in rec; returns its length. */
-static size_t ack_record(char rec[static HEADER_MAX], uint64_t boot_id,
-    uint64_t seq)
-{
-	int n = snprintf(rec, HEADER_MAX - TRAILER_LEN - 1,
-	    "A %" PRIu64 " %" PRIu64, boot_id, seq);
-
-	return seal(rec, (size_t)n);
-}
-
 /* Writes one entry's records to out (at offset *offp), updating its
  * payload offset. */
 static int copy_entry(struct spool *sp, struct spool_entry *e, FILE *out,
     off_t *offp, char **bufp, size_t *capp)
 {
-	char ack[HEADER_MAX];
+	char ack[SPOOL_RECORD_HEADER_MAX];
 	size_t len;
 	int n, ret;
 
-	if ((n = record_head(bufp, capp, e->boot_id, e->seq, e->len)) < 0)
+	if ((n = spool_record_head(bufp, capp, e->boot_id, e->seq, e->len)) < 0)
 		return n;
 	if ((ret = read_at(sp->fd, *bufp + n, e->len, e->off)) < 0)
 		return ret;
-	len = seal(*bufp, (size_t)n + e->len);
+	len = spool_record_seal(*bufp, (size_t)n + e->len);
 	if (fwrite(*bufp, 1, len, out) != len)
 		return -EIO;
 	e->off = *offp + n;
 	*offp += (off_t)len;
 	e->unsaved = 0;
 	if (e->state == SPOOL_ACKED) {
-		len = ack_record(ack, e->boot_id, e->seq);
+		len = spool_record_ack(ack, e->boot_id, e->seq);
 		if (fwrite(ack, 1, len, out) != len)
 			return -EIO;
 		*offp += (off_t)len;
@@ -658,13 +487,13 @@ static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
 		    3 * (uint64_t)sp->max + 64;
 	if ((ret = grow(sp)) < 0)
 		return ret;
-	if ((n = record_head(&rec, &cap, boot_id, seq, len)) < 0)
+	if ((n = spool_record_head(&rec, &cap, boot_id, seq, len)) < 0)
 		return n;
 	memcpy(rec + n, payload, len);
 	/* O_APPEND: the record lands at the end of the whole ones. */
 	e.off = sp->size + n;
 	e.len = (uint32_t)len;
-	ret = write_record(sp, rec, seal(rec, (size_t)n + len));
+	ret = write_record(sp, rec, spool_record_seal(rec, (size_t)n + len));
 	free(rec);
 	if (ret < 0)
 		return ret;
@@ -677,7 +506,7 @@ static int append_record(struct spool *sp, uint64_t boot_id, uint64_t seq,
 /* Writes the A records a full disk kept back. */
 static int write_acks(struct spool *sp)
 {
-	char rec[HEADER_MAX];
+	char rec[SPOOL_RECORD_HEADER_MAX];
 	size_t i;
 	int ret;
 
@@ -685,7 +514,7 @@ static int write_acks(struct spool *sp)
 		struct spool_entry *e = at(sp, i);
 		if (!e->unsaved)
 			continue;
-		ret = write_record(sp, rec, ack_record(rec, e->boot_id, e->seq));
+		ret = write_record(sp, rec, spool_record_ack(rec, e->boot_id, e->seq));
 		if (ret < 0)
 			return ret;
 		e->unsaved = 0;
@@ -754,7 +583,7 @@ int spool_append(struct spool *sp, uint64_t boot_id, uint64_t seq,
 	uint64_t lb = last ? last->boot_id : 0, ls = last ? last->seq : 0;
 	int ret;
 
-	if (len == 0 || len > RECORD_MAX || memchr(payload, '\n', len) ||
+	if (len == 0 || len > SPOOL_RECORD_MAX || memchr(payload, '\n', len) ||
 	    boot_id < 1 || seq < 1)
 		return -EINVAL;
 	if (sp->held != NULL) {
@@ -811,7 +640,7 @@ int spool_payload(struct spool *sp, const struct spool_entry *e, char *buf,
 int spool_ack(struct spool *sp, uint64_t boot_id, uint64_t seq)
 {
 	struct spool_entry *e = lookup(sp, boot_id, seq);
-	char rec[HEADER_MAX];
+	char rec[SPOOL_RECORD_HEADER_MAX];
 
 	if (e == NULL)
 		return -ENOENT;
@@ -819,7 +648,7 @@ int spool_ack(struct spool *sp, uint64_t boot_id, uint64_t seq)
 		return 0;
 	set_state(sp, e, SPOOL_ACKED);
 	if (sp->unsaved == 0 &&
-	    write_record(sp, rec, ack_record(rec, boot_id, seq)) == 0)
+	    write_record(sp, rec, spool_record_ack(rec, boot_id, seq)) == 0)
 		return 0;
 	/* No room: written later, before any new reading. */
 	e->unsaved = 1;
