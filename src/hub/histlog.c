@@ -160,8 +160,16 @@ int histlog_recover_fd(int fd, histlog_line_fn *on_line,
 struct tracker {
 	struct histlog *l;
 	histlog_line_fn *on_line;
+	histlog_torn_fn *on_torn;
 	void *ctx;
 };
+
+static void track_torn(void *ctx, const char *bytes, size_t len)
+{
+	struct tracker *t = ctx;
+
+	t->on_torn(t->ctx, bytes, len);
+}
 
 static void track_line(void *ctx, const char *line, size_t len)
 {
@@ -202,8 +210,8 @@ int histlog_open(struct histlog *l, const char *path,
 		close(fd);
 		return ret;
 	}
-	ret = histlog_recover_fd(fd, track_line, on_torn,
-	    &(struct tracker){ l, on_line, ctx }, r);
+	ret = histlog_recover_fd(fd, track_line, on_torn ? track_torn : NULL,
+	    &(struct tracker){ l, on_line, on_torn, ctx }, r);
 	if (ret < 0) {
 		close(fd);
 		return ret;
@@ -313,7 +321,7 @@ int histlog_reopen(struct histlog *l)
 		if (st.st_size > 0) {
 			struct histlog_recovery r;
 			int ret = histlog_scan_fd(fd, track_line,
-			    &(struct tracker){ l, NULL, NULL }, &r);
+			    &(struct tracker){ l, NULL, NULL, NULL }, &r);
 
 			if (ret < 0) {
 				close(fd);
