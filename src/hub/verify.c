@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,9 +101,8 @@ static int by_age(const void *a, const void *b)
 {
 	const struct logfile *x = a, *y = b;
 
-	if (x->rank != y->rank)	/* larger .N is older; none is newest */
-		return (y->rank == 0 ? LONG_MAX : y->rank) <
-		    (x->rank == 0 ? LONG_MAX : x->rank) ? -1 : 1;
+	if (x->rank != y->rank)	/* larger .N is older; none (0) newest */
+		return x->rank > y->rank ? -1 : 1;
 	return x->order - y->order;
 }
 
