@@ -1,5 +1,6 @@
 /* Signed checkpoints of the historian's log, and the keygen command. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ static void remember_checkpoint(void *ctx, const char *line, size_t len)
 		return;
 	a->n = cp.n;
 	a->last_line = cp.line;
+	a->last_time_ms = cp.time_ms;
 	memcpy(a->last_chain, cp.chain, CHAIN_LEN);
 }
 
@@ -50,6 +52,8 @@ static void write_checkpoint(struct audit *a, const char *why)
 	char line[CHECKPOINT_LINE_MAX];
 	int len, ret;
 
+	if (cp.time_ms < a->last_time_ms)	/* verify wants them in order */
+		cp.time_ms = a->last_time_ms;
 	if (a->key == NULL || a->file.fd < 0 || a->log->file_lines == 0 ||
 	    (a->last_line == a->log->file_lines &&
 	    memcmp(a->last_chain, a->log->chain, CHAIN_LEN) == 0))
@@ -68,8 +72,59 @@ static void write_checkpoint(struct audit *a, const char *why)
 	}
 	a->n = cp.n;
 	a->last_line = cp.line;
+	a->last_time_ms = cp.time_ms;
 	memcpy(a->last_chain, cp.chain, CHAIN_LEN);
 	a->written++;
+}
+
+/* The chain value of the last whole line of path, when it is chained. */
+struct last_chain {
+	uint8_t chain[CHAIN_LEN];
+	bool found;
+};
+
+static void last_line_chain(void *ctx, const char *line, size_t len)
+{
+	struct last_chain *lc = ctx;
+	size_t bodylen;
+
+	lc->found = chain_split(line, len, &bodylen, lc->chain);
+}
+
+static bool rotated_chain(const char *log, uint8_t chain[CHAIN_LEN])
+{
+	struct last_chain lc = { .found = false };
+	struct histlog_recovery r;
+	char *path;
+	int fd;
+
+	if (asprintf(&path, "%s.1", log) < 0)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return false;
+	if (histlog_scan_fd(fd, last_line_chain, &lc, &r) < 0)
+		lc.found = false;
+	close(fd);
+	if (lc.found)
+		memcpy(chain, lc.chain, CHAIN_LEN);
+	return lc.found;
+}
+
+/* An empty log is a new file after a rotation: its first line follows
+ * the last one of the file before, logrotate's LOG.1, or else what the
+ * last checkpoint (written at the reopen or the exit) vouches for. */
+static void continue_chain(struct audit *a)
+{
+	uint8_t chain[CHAIN_LEN];
+
+	if (a->log->file_lines > 0)
+		return;
+	if (rotated_chain(a->log->path, chain))
+		histlog_set_chain(a->log, chain);
+	else if (a->n > 0)
+		histlog_set_chain(a->log, a->last_chain);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -98,6 +153,7 @@ int audit_init(struct audit *a, struct ev_loop *loop,
 			view_warn("no signing key %s (wgu-historian keygen "
 			    "DIR makes one): the log is chained, but no "
 			    "signed checkpoints are written", cfg->key);
+			continue_chain(a);
 			return 0;
 		}
 		return ret;
@@ -113,12 +169,7 @@ int audit_init(struct audit *a, struct ev_loop *loop,
 		view_warn("%s: %s", cfg->checkpoints, strerror(-ret));
 		return ret;
 	}
-	if (log->file_lines == 0 && a->n > 0) {
-		/* A new file after a rotation: its first line follows the
-		 * last one of the file before, which the last checkpoint
-		 * (written at the reopen) vouches for. */
-		histlog_set_chain(log, a->last_chain);
-	}
+	continue_chain(a);
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * and opens the checkpoint file); audit_start() after it; audit_rotate()
  * before the log is reopened; audit_stop() at exit, which writes the last
  * checkpoint and wipes the key.  Without a key (the default path missing)
- * the log is still chained, and no checkpoint is written. */
+ * the log is still chained, and no checkpoint is written.  An empty log at
+ * start continues the chain of logrotate's LOG.1 (its last line), else of
+ * the last checkpoint. */
 #ifndef WGU_HUB_AUDIT_H
 #define WGU_HUB_AUDIT_H
 
@@ -37,6 +39,7 @@ struct audit {
 	struct histlog file;		/* the checkpoint file */
 	uint64_t n;			/* the last checkpoint's number */
 	uint64_t last_line;		/* ... and what it vouched for */
+	uint64_t last_time_ms;		/* never goes back (a clock step) */
 	uint8_t last_chain[CHAIN_LEN];
 	uint64_t written, errors;
 	ev_timer timer;

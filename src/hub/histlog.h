@@ -23,7 +23,8 @@
  * The first line of the record chains from 32 zero bytes; a new file
  * (after logrotate's rename and SIGHUP) chains from the last line of the
  * one before, and a restart from the last whole line of the file (or, when
- * the file is empty, from the last signed checkpoint, checkpoint.h).
+ * the file is empty, from the last line of logrotate's LOG.1 or the last
+ * signed checkpoint, audit.h).
  * Lines written before the chain existed lack the member, and a line after
  * them chains from zero; `wgu-historian verify` reports them as unchained.
  *
