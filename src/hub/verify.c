@@ -28,9 +28,15 @@ struct logfile {
 	size_t size;
 };
 
-/* A checkpoint and where the walk found its chain value. */
+/* What verify keeps of a checkpoint (a year at one a minute is half a
+ * million), and where the walk found its chain value. */
+struct cpsum {
+	uint64_t n, time_ms, line;
+	uint8_t chain[CHAIN_LEN];
+};
+
 struct cpinfo {
-	struct checkpoint cp;
+	struct cpsum cp;
 	size_t file;			/* index into the sorted logs */
 	uint64_t line;			/* 0: not found */
 	uint64_t seen;			/* global line number where found */
@@ -208,6 +214,7 @@ static int load_checkpoints(struct verifier *v, const char *path,
     EVP_PKEY *pub)
 {
 	struct logfile f = { .path = path };
+	struct checkpoint full;
 	const char *p, *end, *line;
 	size_t len, cap = 0, k = 0;
 	bool whole;
@@ -238,19 +245,22 @@ static int load_checkpoints(struct verifier *v, const char *path,
 			v->cps = n;
 		}
 		memset(&v->cps[v->ncps], 0, sizeof(v->cps[0]));
-		if (checkpoint_parse(line, len, &v->cps[v->ncps].cp) < 0) {
+		if (checkpoint_parse(line, len, &full) < 0) {
 			ret = fail("line %zu of the checkpoint file %s is not "
 			    "a checkpoint: the checkpoint file was altered",
 			    k, path);
 			goto out;
 		}
-		if (!checkpoint_signed_by(line, &v->cps[v->ncps].cp, pub)) {
+		if (!checkpoint_signed_by(line, &full, pub)) {
 			ret = fail("line %zu of the checkpoint file %s is not "
 			    "signed by this public key: the checkpoint file "
 			    "was altered (or the key is another hub's)",
 			    k, path);
 			goto out;
 		}
+		v->cps[v->ncps].cp = (struct cpsum){ .n = full.n,
+		    .time_ms = full.time_ms, .line = full.line };
+		memcpy(v->cps[v->ncps].cp.chain, full.chain, CHAIN_LEN);
 		if (v->ncps > 0 && (v->cps[v->ncps].cp.n !=
 		    v->cps[v->ncps - 1].cp.n + 1 || v->cps[v->ncps].cp.time_ms <
 		    v->cps[v->ncps - 1].cp.time_ms)) {
@@ -454,9 +464,9 @@ static int missing(struct verifier *v, const struct cpinfo *ci,
 	if (fi >= v->nlogs)
 		return fail("the record is cut short after %s: signed "
 		    "checkpoint %" PRIu64 " (%s) vouches for line %" PRIu64
-		    " of a later file (%s), which is missing",
+		    " of a later file, which is missing",
 		    v->logs[v->nlogs - 1].path, ci->cp.n,
-		    rfc3339(ci->cp.time_ms, t), ci->cp.line, ci->cp.file);
+		    rfc3339(ci->cp.time_ms, t), ci->cp.line);
 	f = &v->logs[fi];
 	p = f->data;
 	end = f->data + f->size;
