@@ -266,7 +266,7 @@ for id in $(echo "$node_ids" | tr ',' ' '); do
 	    all_nodes_ok=1
 done
 result $all_nodes_ok "every published reading logged, none twice, none lost"
-torn=$(grep -cvE '^\{"received":[0-9]+,"topic":"[^"]*",("ts":[0-9]+,"guarantee":"[a-z-]+",)?"payload":\{.*\}\}$' "$log")
+torn=$(grep -cvE '^\{"received":[0-9]+,"topic":"[^"]*",("ts":[0-9]+,"guarantee":"[a-z-]+",)?"payload":\{.*\},"chain":"[0-9a-f]+"\}$' "$log")
 [ -z "$(tail -c 1 "$log" | tr -d '\n')" ] || torn=$((torn + 1))
 [ "$torn" -eq 0 ]
 result $? "the log holds whole JSON lines only"

@@ -7,7 +7,7 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config
   android-libboringssl-dev libev-dev libmosquitto-dev libcjson-dev
-  libseccomp-dev"
+  libseccomp-dev libssl-dev"
 TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   iproute2 iputils-ping iperf3 nftables conntrack procps psmisc android-boringssl
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt"

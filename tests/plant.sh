@@ -67,7 +67,7 @@ none() {
 # BAD with its file and line number.
 log_keys() {
 	awk '
-	!/^\{"received":[0-9]+,"topic":"[^"]*",("ts":[0-9]+,"guarantee":"[a-z-]+",)?"payload":\{.*\}\}$/ {
+	!/^\{"received":[0-9]+,"topic":"[^"]*",("ts":[0-9]+,"guarantee":"[a-z-]+",)?"payload":\{.*\},"chain":"[0-9a-f]+"\}$/ {
 		print "TORN " FILENAME ":" FNR > "/dev/stderr"; next }
 	{
 		if (!match($0, /"node_id":"[^"]*"/)) {

@@ -227,5 +227,5 @@ check "summary: the nodes without seq listed as at least once" sh -c "
     grep -qE '^edge-02 +- +22 +0 +3\$' '$lib_tmp/alo' &&
     ! grep -q '^edge-03' '$lib_tmp/alo'"
 check "no torn or foreign line in the log" sh -c "
-    ! grep -vE '^\\{\"received\":[0-9]+,\"topic\":\"[^\"]*\",\"ts\":[0-9]+,\"guarantee\":\"(exactly|at-least)-once\",\"payload\":\\{.*\\}\\}\$' '$prod'"
+    ! grep -vE '^\\{\"received\":[0-9]+,\"topic\":\"[^\"]*\",\"ts\":[0-9]+,\"guarantee\":\"(exactly|at-least)-once\",\"payload\":\\{.*\\},\"chain\":\"[0-9a-f]{64}\"\\}\$' '$prod'"
 lib_summary

@@ -160,9 +160,11 @@ start_broker() {
 }
 check "broker on 127.0.0.1:1883" start_broker
 prod=$lib_tmp/industrial_production.log
+# A signing key: checkpoints every second, at the SIGHUP and at exit.
+check "wgu-historian keygen" sh -c "'$HIST' keygen '$lib_tmp' >/dev/null"
 vg "$nm" historian "$HIST" --broker 127.0.0.1 \
     --password-file "$hubdir/clients/historian.pw" --topic-prefix "$prefix" \
-    --log "$prod" --color never
+    --log "$prod" --checkpoint-interval 1 --color never
 ph=$lib_last_pid
 wait_until 30 grep -q 'subscribed to' "$lib_tmp/historian.log"
 vg "$nm" sim "$SIM" --broker 127.0.0.1 --node-id edge --nodes 3 \
@@ -188,5 +190,7 @@ check "wgu-historian: logged all 360 readings" sh -c "
 kill -TERM "$ph"
 check "wgu-historian: clean exit, no valgrind error or leak" \
     clean_exit "$ph" historian
+check "wgu-historian verify: the log intact against its checkpoints" sh -c "
+    '$HIST' verify '$prod' | grep -q '^wgu-historian verify: 360 lines .* intact'"
 
 lib_summary

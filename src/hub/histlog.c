@@ -155,6 +155,33 @@ int histlog_recover_fd(int fd, histlog_line_fn *on_line,
 	return ret;
 }
 
+/* Wraps the caller's line callback to learn the chain value of the file's
+ * last whole line: zero when that line is not chained. */
+struct tracker {
+	struct histlog *l;
+	histlog_line_fn *on_line;
+	histlog_torn_fn *on_torn;
+	void *ctx;
+};
+
+static void track_torn(void *ctx, const char *bytes, size_t len)
+{
+	struct tracker *t = ctx;
+
+	t->on_torn(t->ctx, bytes, len);
+}
+
+static void track_line(void *ctx, const char *line, size_t len)
+{
+	struct tracker *t = ctx;
+	size_t bodylen;
+
+	if (!chain_split(line, len, &bodylen, t->l->chain))
+		memset(t->l->chain, 0, CHAIN_LEN);
+	if (t->on_line)
+		t->on_line(t->ctx, line, len);
+}
+
 static int open_append(const char *path)
 {
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -183,13 +210,17 @@ int histlog_open(struct histlog *l, const char *path,
 		close(fd);
 		return ret;
 	}
-	ret = histlog_recover_fd(fd, on_line, on_torn, ctx, r);
+	ret = histlog_recover_fd(fd, track_line, on_torn ? track_torn : NULL,
+	    &(struct tracker){ l, on_line, on_torn, ctx }, r);
 	if (ret < 0) {
 		close(fd);
 		return ret;
 	}
 	l->fd = fd;
 	l->size = r->kept + (r->terminated ? r->torn + 1 : 0);
+	l->file_lines = r->lines + r->overlong + (r->terminated ? 1 : 0);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
 	return 0;
 }
 
@@ -215,10 +246,45 @@ int histlog_append(struct histlog *l, const char *line, size_t len)
 	}
 	l->size += (off_t)len;
 	l->lines++;
+	l->file_lines++;
 	l->dirty = true;
 	if (l->policy == HISTLOG_FSYNC_ALWAYS)
 		return histlog_sync(l);
 	return 0;
+}
+
+int histlog_append_chained(struct histlog *l, const char *record, size_t len,
+    off_t *at)
+{
+	uint8_t next[CHAIN_LEN];
+	size_t bodylen;
+	off_t start = l->size;
+	char *line;
+	int ret;
+
+	if (len < 3 || record[0] != '{' || memcmp(record + len - 2, "}\n", 2))
+		return -EINVAL;
+	bodylen = len - 2;
+	line = malloc(bodylen + CHAIN_MEMBER_LEN + 1);
+	if (line == NULL)
+		return -ENOMEM;
+	chain_next(next, l->chain, record, bodylen);
+	memcpy(line, record, bodylen);
+	chain_member(line + bodylen, next);
+	line[bodylen + CHAIN_MEMBER_LEN] = '\n';
+	ret = histlog_append(l, line, bodylen + CHAIN_MEMBER_LEN + 1);
+	free(line);
+	if (ret < 0)
+		return ret;
+	memcpy(l->chain, next, CHAIN_LEN);
+	if (at)
+		*at = start;
+	return 0;
+}
+
+void histlog_set_chain(struct histlog *l, const uint8_t chain[static CHAIN_LEN])
+{
+	memcpy(l->chain, chain, CHAIN_LEN);
 }
 
 int histlog_sync(struct histlog *l)
@@ -247,6 +313,24 @@ int histlog_reopen(struct histlog *l)
 
 		close(fd);
 		return ret;
+	}
+	if (st.st_dev != l->dev || st.st_ino != l->ino) {
+		/* A new file: empty after a rotation, and then the chain runs
+		 * on from memory; otherwise counted and continued from. */
+		l->file_lines = 0;
+		if (st.st_size > 0) {
+			struct histlog_recovery r;
+			int ret = histlog_scan_fd(fd, track_line,
+			    &(struct tracker){ l, NULL, NULL, NULL }, &r);
+
+			if (ret < 0) {
+				close(fd);
+				return ret;
+			}
+			l->file_lines = r.lines + r.overlong;
+		}
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
 	}
 	if (l->fd >= 0)
 		close(l->fd);

@@ -14,6 +14,20 @@
  * the bytes to the caller, who keeps a copy in the reject log) and hands
  * every whole line to the caller, which rebuilds its duplicate table.
  *
+ * Each record line is chained (chain.h): its last member is
+ * "chain":"<64 hex>", BLAKE2s-256 over the previous line's chain value
+ * and this line's bytes up to the ',' before "chain", so the exact line is
+ *
+ *	{"received":MS,...,"payload":{...},"chain":"<64 lowercase hex>"}
+ *
+ * The first line of the record chains from 32 zero bytes; a new file
+ * (after logrotate's rename and SIGHUP) chains from the last line of the
+ * one before, and a restart from the last whole line of the file (or, when
+ * the file is empty, from the last line of logrotate's LOG.1 or the last
+ * signed checkpoint, audit.h).
+ * Lines written before the chain existed lack the member, and a line after
+ * them chains from zero; `wgu-historian verify` reports them as unchained.
+ *
  * Durability is the fsync policy: ALWAYS syncs after each line, INTERVAL
  * leaves it to histlog_sync() called by a timer (group commit), NEVER
  * leaves it to the kernel.  No clock in here: the caller owns timers. */
@@ -27,6 +41,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hub/chain.h"
 #include "hub/dedup.h"
 
 enum histlog_fsync {
@@ -47,6 +62,13 @@ struct histlog {
 	off_t size;		/* end of the last whole line */
 	uint64_t lines;		/* appended since open */
 	uint64_t syncs;
+	/* The chain (chain.h): the value of the file's last line, and the
+	 * whole lines in the file now; the file's identity tells a reopen of
+	 * the same file (a SIGHUP without rotation) from a new one. */
+	uint8_t chain[CHAIN_LEN];
+	uint64_t file_lines;
+	dev_t dev;
+	ino_t ino;
 };
 
 /* What recovery found. */
@@ -90,12 +112,27 @@ int histlog_open(struct histlog *l, const char *path,
  * ALWAYS) or a negative errno (the line is not in the file). */
 int histlog_append(struct histlog *l, const char *line, size_t len);
 
+/* Appends a record as a chained line: record is one line as
+ * histlog_format_record() makes it, ending in "}\n"; what goes into the
+ * file is the record with the chain member before its closing '}'.  On
+ * success l->chain is the new line's value and, when at is not NULL, *at
+ * the line's byte offset in the file.  Returns as histlog_append(); on
+ * error the chain stays where it was. */
+int histlog_append_chained(struct histlog *l, const char *record, size_t len,
+    off_t *at);
+
+/* Sets the chain value the next line continues from: for an empty file,
+ * whose predecessor's last value the caller learned elsewhere. */
+void histlog_set_chain(struct histlog *l, const uint8_t chain[static CHAIN_LEN]);
+
 /* fdatasync if anything was written since the last one.  0 or -errno. */
 int histlog_sync(struct histlog *l);
 
 /* For logrotate (SIGHUP): syncs and closes the file, opens path anew
  * (creating it when it was moved away).  0 or -errno; on error the old
- * descriptor stays in use. */
+ * descriptor stays in use.  The chain runs on into a new (empty) file; a
+ * new file that is not empty is read to count its lines and continue from
+ * its last one. */
 int histlog_reopen(struct histlog *l);
 
 /* Syncs (unless NEVER) and closes; safe on a closed log. */

@@ -145,8 +145,8 @@ static int append(struct ingest *in, const struct accepted *a)
 	const struct telemetry_reading *r = &a->r;
 	char *line = histlog_format_record(a->received, a->topic, a->payload,
 	    r->timestamp_ms, r->has_seq);
-	int ret = line ? histlog_append(&in->log, line, strlen(line)) :
-	    -ENOMEM;
+	int ret = line ? histlog_append_chained(&in->log, line, strlen(line),
+	    NULL) : -ENOMEM;
 
 	free(line);
 	if (ret < 0 && !r->has_seq) {
@@ -384,6 +384,11 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 		view_warn("%" PRIu64 " lines of the logs read are not readings "
 		    "and were left as they are", in->recovered_bad + r.overlong);
 	return 0;
+}
+
+struct histlog *ingest_log(struct ingest *in)
+{
+	return &in->log;
 }
 
 void ingest_start(struct ingest *in)

@@ -89,6 +89,10 @@ void ingest_message(struct ingest *in, const char *topic,
 /* Fills the message counts of the summary's totals. */
 void ingest_totals(const struct ingest *in, struct view_totals *t);
 
+/* The production log, open from ingest_init() to ingest_stop(): for the
+ * signed checkpoints (audit.h), which read its chain and line count. */
+struct histlog *ingest_log(struct ingest *in);
+
 /* For logrotate (SIGHUP): reopens both logs. */
 void ingest_reopen(struct ingest *in);
 

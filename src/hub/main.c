@@ -23,11 +23,13 @@
 #include <mosquitto.h>
 
 #include "common/sandbox.h"
+#include "hub/audit.h"
 #include "hub/dedup.h"
 #include "hub/histlog.h"
 #include "hub/ingest.h"
 #include "hub/resend.h"
 #include "hub/session.h"
+#include "hub/verify.h"
 #include "hub/view.h"
 #include "mqtt/telemetry.h"
 
@@ -39,6 +41,8 @@ enum {
 struct options {
 	const char *broker, *username, *password_file, *client_id;
 	const char *prefix, *log, *reject_log, *share;
+	const char *checkpoints, *key;	/* NULL: beside the log */
+	double checkpoint_interval;	/* seconds */
 	int port;
 	enum histlog_fsync fsync;
 	double fsync_interval;		/* seconds, for INTERVAL */
@@ -57,9 +61,11 @@ struct historian {
 	struct ingest ingest;
 	struct resend resend;
 	struct session session;
+	struct audit audit;
 	ev_timer duration;
 	ev_signal sigterm, sigint, sighup;
 	char *reject_default;		/* heap copy of the default path */
+	char *checkpoints_default, *key_default;	/* likewise */
 };
 
 /* ------------------------------------------------------------ options */
@@ -68,6 +74,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: wgu-historian [options]\n"
+"       wgu-historian keygen DIR          (the checkpoint signing key)\n"
+"       wgu-historian verify [options] LOG...  (wgu-historian verify --help)\n"
 "  --broker HOST          broker address (10.0.0.1)\n"
 "  --port N               broker port (1883)\n"
 "  --username U           MQTT user (historian)\n"
@@ -77,6 +85,11 @@ static void usage(FILE *f)
 "                         (" TELEMETRY_DEFAULT_PREFIX ")\n"
 "  --log PATH             production log (industrial_production.log)\n"
 "  --reject-log PATH      rejected payloads (LOG with .rejects.log)\n"
+"  --checkpoints PATH     signed checkpoints (LOG with .checkpoints)\n"
+"  --key PATH             their signing key (" CHECKPOINT_KEY_NAME " beside the log;\n"
+"                         when that is missing: no checkpoints, said once)\n"
+"  --checkpoint-interval SECONDS  a checkpoint this often while the log\n"
+"                         grows, and at start, reopen and exit (60)\n"
 "  --fsync MS|always|never  group commit every MS ms (100), every line, or\n"
 "                         leave it to the kernel\n"
 "  --seed-log PATH        an older (rotated) log, only read: its readings\n"
@@ -167,7 +180,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_BROKER = 256, OPT_PORT, OPT_USER, OPT_PWFILE, OPT_ID,
 		OPT_PREFIX, OPT_LOG, OPT_REJECT, OPT_FSYNC, OPT_SHARE,
-		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS };
+		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS,
+		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL };
 	static const struct option longopts[] = {
 		{ "broker", required_argument, NULL, OPT_BROKER },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -183,6 +197,10 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "zoneless-offset", required_argument, NULL, OPT_ZONELESS },
+		{ "checkpoints", required_argument, NULL, OPT_CHECKPOINTS },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "checkpoint-interval", required_argument, NULL,
+		    OPT_CP_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -195,6 +213,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		.prefix = TELEMETRY_DEFAULT_PREFIX,
 		.log = "industrial_production.log",
 		.fsync = HISTLOG_FSYNC_INTERVAL, .fsync_interval = 0.1,
+		.checkpoint_interval = 60,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -222,6 +241,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 			    1, 100L * 365 * 86400);
 			break;
 		case OPT_COLOR: color = optarg; break;
+		case OPT_CHECKPOINTS: o->checkpoints = optarg; break;
+		case OPT_KEY: o->key = optarg; break;
+		case OPT_CP_INTERVAL:
+			o->checkpoint_interval = (double)parse_long(
+			    "--checkpoint-interval", optarg, 1, 86400);
+			break;
 		case OPT_ZONELESS:
 			if (telemetry_offset_parse(optarg,
 			    &o->zoneless_offset_min) < 0)
@@ -264,6 +289,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 		bad_option("--log: empty path");
 	if (o->reject_log && *o->reject_log == '\0')
 		bad_option("--reject-log: empty path");
+	if ((o->checkpoints && *o->checkpoints == '\0') ||
+	    (o->key && *o->key == '\0'))
+		bad_option("--checkpoints or --key: empty path");
 }
 
 /* The first line of the file, without its newline; heap, caller wipes
@@ -303,6 +331,18 @@ static char *default_reject_path(const char *log)
 	} else if (asprintf(&p, "%s.rejects", log) < 0) {
 		return NULL;
 	}
+	return p;
+}
+
+/* The key's default: historian.key in the log's directory. */
+static char *default_key_path(const char *log)
+{
+	const char *slash = strrchr(log, '/');
+	char *p;
+
+	if (asprintf(&p, "%.*s" CHECKPOINT_KEY_NAME,
+	    slash ? (int)(slash - log + 1) : 0, log) < 0)
+		return NULL;
 	return p;
 }
 
@@ -351,6 +391,8 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct historian *h = w->data;
 
+	/* The old file's last state first: the new file chains from it. */
+	audit_rotate(&h->audit);
 	ingest_reopen(&h->ingest);
 }
 
@@ -390,11 +432,16 @@ int main(int argc, char **argv)
 {
 	static struct historian h;
 	struct ingest_config ic;
+	struct audit_config ac;
 	struct session_config sc;
 	char *password = NULL, topic[SESSION_TOPIC_MAX];
 	int ret, status = 1;
 
 	sandbox_close_inherited();	/* sandbox: before anything opens */
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return verify_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+		return audit_keygen_main(argc - 1, argv + 1);
 	parse_options(&h.opt, argc, argv);
 	if (h.opt.password_file)
 		password = read_password(h.opt.password_file);
@@ -404,6 +451,16 @@ int main(int argc, char **argv)
 			return 1;
 		h.opt.reject_log = h.reject_default;
 	}
+	ac = (struct audit_config){ .checkpoints = h.opt.checkpoints,
+	    .key = h.opt.key, .key_required = h.opt.key != NULL,
+	    .interval = h.opt.checkpoint_interval };
+	if (ac.checkpoints == NULL)
+		ac.checkpoints = h.checkpoints_default =
+		    verify_checkpoints_path(h.opt.log);
+	if (ac.key == NULL)
+		ac.key = h.key_default = default_key_path(h.opt.log);
+	if (ac.checkpoints == NULL || ac.key == NULL)
+		return 1;
 	if (session_subscription(topic, sizeof(topic), h.opt.prefix,
 	    h.opt.share) < 0)
 		bad_option("--topic-prefix or --share too long");
@@ -427,6 +484,8 @@ int main(int argc, char **argv)
 	if (ingest_init(&h.ingest, h.loop, &ic, h.dedup, &h.resend,
 	    &h.view) < 0)
 		goto out_ingest;
+	if (audit_init(&h.audit, h.loop, &ac, ingest_log(&h.ingest)) < 0)
+		goto out_audit;
 	mosquitto_lib_init();
 	sc = (struct session_config){
 		.broker = h.opt.broker, .port = h.opt.port,
@@ -447,6 +506,7 @@ int main(int argc, char **argv)
 	if (sandbox_drop(&sandbox_historian_policy) < 0)
 		goto out_session;
 	ingest_start(&h.ingest);
+	audit_start(&h.audit);
 	resend_start(&h.resend);
 	start_signals(&h);
 	ev_run(h.loop, 0);
@@ -456,6 +516,8 @@ int main(int argc, char **argv)
 out_session:
 	session_clear(&h.session);
 	mosquitto_lib_cleanup();
+out_audit:
+	audit_stop(&h.audit);
 out_ingest:
 	summary(&h);
 	ingest_stop(&h.ingest);
@@ -463,5 +525,7 @@ out:
 	wipe_password(&password);
 	dedup_free(h.dedup);
 	free(h.reject_default);
+	free(h.checkpoints_default);
+	free(h.key_default);
 	return status;
 }

@@ -6,7 +6,14 @@
 #include <string.h>
 
 #include "crypto/blake2s.h"
-#include "crypto/primitives.h"
+
+/* A wipe of our own rather than primitives.h's wg_wipe(): this file has no
+ * other dependency, so the historian links it alone, without BoringSSL
+ * (whose libcrypto clashes with the OpenSSL that libmosquitto brings). */
+static void wipe(void *p, size_t len)
+{
+	explicit_bzero(p, len);
+}
 
 /* RFC 7693 section 2.6: the SHA-256 initial values. */
 static const uint32_t IV[8] = {
@@ -98,8 +105,8 @@ static void compress(struct wg_blake2s *s, const uint8_t block[static 64])
 
 	/* The block may be a key block (keyed BLAKE2s, HMAC's padded key)
 	 * and v is a function of it: leave neither on the stack. */
-	wg_wipe(m, sizeof(m));
-	wg_wipe(v, sizeof(v));
+	wipe(m, sizeof(m));
+	wipe(v, sizeof(v));
 }
 
 #undef G
@@ -138,7 +145,7 @@ void wg_blake2s_init_key(struct wg_blake2s *s, size_t outlen,
 
 		memcpy(block, key, keylen);
 		wg_blake2s_update(s, block, sizeof(block));
-		wg_wipe(block, sizeof(block));
+		wipe(block, sizeof(block));
 	}
 }
 
@@ -184,8 +191,8 @@ void wg_blake2s_final(struct wg_blake2s *s, uint8_t *out)
 		store32_le(full + 4 * i, s->h[i]);
 	memcpy(out, full, s->outlen);
 
-	wg_wipe(full, sizeof(full));
-	wg_wipe(s, sizeof(*s));
+	wipe(full, sizeof(full));
+	wipe(s, sizeof(*s));
 }
 
 void wg_blake2s(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen,
@@ -230,6 +237,6 @@ void wg_hmac_blake2s(uint8_t out[static WG_BLAKE2S_HASH_LEN],
 	wg_blake2s_update(&s, inner, sizeof(inner));
 	wg_blake2s_final(&s, out);
 
-	wg_wipe(block, sizeof(block));
-	wg_wipe(inner, sizeof(inner));
+	wipe(block, sizeof(block));
+	wipe(inner, sizeof(inner));
 }
