@@ -446,6 +446,19 @@ static int walk_file(struct verifier *v, size_t fi)
 /* ------------------------------------------------------------ checkpoints
  * against the walk */
 
+/* When a file's first whole line was received (0: none, or unreadable). */
+static uint64_t first_ms(const struct logfile *f)
+{
+	const char *p = f->data, *line;
+	size_t len;
+	bool whole;
+
+	if (p == NULL)
+		return 0;
+	len = next_line(&p, f->data + f->size, &line, &whole);
+	return whole ? received_ms(line, len) : 0;
+}
+
 /* Says where the record lost what checkpoint ci vouched for; prev is the
  * last checkpoint found before it (NULL: the start of the walk). */
 static int missing(struct verifier *v, const struct cpinfo *ci,
@@ -460,6 +473,12 @@ static int missing(struct verifier *v, const struct cpinfo *ci,
 
 	/* A smaller line number than the last found: a later file. */
 	if (prev && ci->cp.line <= prev->line)
+		fi++, after = 0;
+	/* The file being written when the checkpoint was signed: not one
+	 * whose first line came after it (the line numbers alone cannot
+	 * tell which file a checkpoint before the first one found was in). */
+	while (fi + 1 < v->nlogs && first_ms(&v->logs[fi + 1]) != 0 &&
+	    first_ms(&v->logs[fi + 1]) <= ci->cp.time_ms)
 		fi++, after = 0;
 	if (fi >= v->nlogs)
 		return fail("the record is cut short after %s: signed "
