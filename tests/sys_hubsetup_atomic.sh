@@ -178,17 +178,7 @@ ns_create "$ns" || { not_ok "namespace"; lib_summary; }
 ip netns exec "$ns" mosquitto -c "$hub/mosquitto.conf" \
     >>"$lib_tmp/broker.log" 2>&1 &
 lib_pids="$lib_pids $!"
-listening() {
-	ln_t=50
-	while [ "$ln_t" -gt 0 ]; do
-		ip netns exec "$ns" ss -Hltn "sport = :1883" | grep -q . &&
-		    return 0
-		sleep 0.1
-		ln_t=$((ln_t - 1))
-	done
-	return 1
-}
-check "the broker starts with the new configuration" listening
+check "the broker starts with the new configuration" wait_listen "$ns" 1883
 mkdir -m 700 "$lib_tmp/c-hist"
 (umask 077
 printf -- '-u historian\n-P %s\n' "$(head -n 1 "$hub/clients/historian.pw")" \
