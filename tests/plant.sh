@@ -22,6 +22,9 @@
 #                            (comma-separated), tunnel interface $hif
 #   plant_start_broker NS    mosquitto -c $hubdir/mosquitto.conf in NS,
 #                            until it listens on 1883; pid in broker_pid
+#   plant_log_subscriptions  the broker started next logs each subscription
+#                            it takes: broker_subscribed CLIENT TOPIC [N]
+#                            true once it took N (default 1) of CLIENT's
 #   plant_start_historian [ADDR]  wgu-historian to ADDR (default 10.0.0.1)
 #                            in the hub, log $prod; pid in hist_pid;
 #                            historian_subscribed true once it subscribed
@@ -229,6 +232,19 @@ plant_start_historian() {
 	    >>"${plant_logs:-$lib_tmp}/historian.log" 2>&1 &
 	hist_pid=$!
 	lib_pids="$lib_pids $hist_pid"
+}
+
+plant_log_subscriptions() {
+	# Setting one log_type drops the default ones: all four again.
+	printf 'log_type %s\n' error warning notice information subscribe \
+	    >>"$hubdir/mosquitto.conf"
+}
+
+# The broker handles one packet at a time: a subscription it has logged
+# ("TIME: CLIENT QOS TOPIC") gets every PUBLISH it reads afterwards.
+broker_subscribed() {
+	[ "$(awk -v c="$1" -v t="$2" 'NF == 4 && $2 == c && $4 == t' \
+	    "${plant_logs:-$lib_tmp}/broker.log" | wc -l)" -ge "${3:-1}" ]
 }
 
 # historian_subscribed: true once the historian plant_start_historian

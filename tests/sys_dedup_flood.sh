@@ -44,9 +44,7 @@ sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --vpn-address 127.0.0.1 \
     --nodes edge-01,edge-02,edge-03 --topic-prefix "$prefix" \
     >"$lib_tmp/hub-setup.log" 2>&1 ||
     { not_ok "hub-setup"; lib_summary; }
-# The default log types, and one line per subscription the broker takes.
-printf 'log_type %s\n' error warning notice information subscribe \
-    >>"$hubdir/mosquitto.conf"
+plant_log_subscriptions
 check "broker on 127.0.0.1:1883 in the namespace" \
     plant_start_broker "$ns" || lib_summary
 
@@ -59,13 +57,11 @@ hist_pid=$!
 lib_pids="$lib_pids $hist_pid"
 t0=$(date +%s)
 
-# The historian's live view says "subscribed" once it has sent SUBSCRIBE;
-# the broker's subscribe log line (log_type subscribe, above) says the
-# subscription is in place, before any later PUBLISH is routed.
-broker_subscribed() {
-	grep -q "^[0-9]*: [^ ]* 1 $prefix/+/telemetry\$" "$lib_tmp/broker.log"
-}
-check "historian subscribed" wait_until 10 broker_subscribed || lib_summary
+# Its live view says "subscribed" once it has sent SUBSCRIBE; the broker
+# says when the subscription is in place.
+check "historian subscribed" \
+    wait_until 10 broker_subscribed wgu-historian "$prefix/+/telemetry" ||
+    lib_summary
 
 # readings NODE BOOT_FROM BOOT_TO SEQ_FROM SEQ_TO COPIES: valid payloads.
 readings() {
