@@ -5,6 +5,11 @@
 # after tests/lib.sh; the tests start the simulator themselves (each its
 # own way).
 #
+#   plant_require_hub CMD... skips the test unless root, with wgu, the
+#                            mosquitto group, ip, mosquitto, mosquitto_passwd,
+#                            ss, getent and CMD...; sets srcdir
+#   plant_require CMD...     the same and TUN; then plant_programs and
+#                            lib_init
 #   plant_programs           SIM and HIST from beside $WGU (the test fails
 #                            when either is missing)
 #   plant_init ID LAN        after lib_init: namespaces and interfaces
@@ -33,6 +38,21 @@
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
 # none, log_keys, all_logged, client_conf.
+
+plant_require_hub() {
+	lib_require_root
+	lib_require_cmds ip mosquitto mosquitto_passwd ss getent "$@"
+	getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
+	lib_require_wgu
+	srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+}
+
+plant_require() {
+	plant_require_hub "$@"
+	[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+	plant_programs
+	lib_init
+}
 
 plant_programs() {
 	bindir=$(dirname "$WGU")

@@ -24,15 +24,7 @@ lib_require_cmds ip unshare mount mosquitto mosquitto_passwd mosquitto_sub ss \
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 # The tmpfs is mounted in a mount namespace of our own: run in one.
-if [ -z "${HUBATOMIC_OUTER_MNT:-}" ]; then
-	HUBATOMIC_OUTER_MNT=$(readlink /proc/self/ns/mnt) \
-	    exec unshare -m --propagation private sh "$0" "$@"
-fi
-[ "$(readlink /proc/self/ns/mnt)" != "$HUBATOMIC_OUTER_MNT" ] || {
-	echo "FAIL not in a mount namespace of our own"
-	echo "0 passed, 1 failed"
-	exit 1
-}
+lib_own_mounts "$0" "$@"
 lib_init
 chmod 711 "$lib_tmp"
 hub=$lib_tmp/hub

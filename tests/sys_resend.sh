@@ -30,12 +30,8 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd ss
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
+plant_require_hub
 plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib_init
 # The broker runs as user mosquitto and must reach its files in here.
 chmod 711 "$lib_tmp"

@@ -26,21 +26,9 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip unshare mount mosquitto mosquitto_passwd mosquitto_sub ss
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+plant_require_hub unshare mount mosquitto_sub stdbuf
 # The tmpfs is mounted in a mount namespace of our own: run in one.
-if [ -z "${SPOOLFULL_INSIDE:-}" ]; then
-	SPOOLFULL_INSIDE=$(readlink /proc/self/ns/mnt) \
-	    exec unshare -m --propagation private sh "$0" "$@"
-fi
-[ "$(readlink /proc/self/ns/mnt)" != "$SPOOLFULL_INSIDE" ] || {
-	echo "FAIL not in a mount namespace of our own"
-	echo "0 passed, 1 failed"
-	exit 1
-}
+lib_own_mounts "$0" "$@"
 plant_programs
 lib_init
 chmod 711 "$lib_tmp"
