@@ -7,9 +7,8 @@
 #
 #   plant_require_hub CMD... skips the test unless root, with wgu, the
 #                            mosquitto group, ip, mosquitto, mosquitto_passwd,
-#                            ss, getent and CMD...; sets srcdir
-#   plant_require CMD...     the same and TUN; then plant_programs and
-#                            lib_init
+#                            ss, getent and CMD...; plant_programs; srcdir
+#   plant_require CMD...     the same and TUN; then lib_init
 #   plant_programs           SIM and HIST from beside $WGU (the test fails
 #                            when either is missing)
 #   plant_init ID LAN        after lib_init: namespaces and interfaces
@@ -44,13 +43,13 @@ plant_require_hub() {
 	lib_require_cmds ip mosquitto mosquitto_passwd ss getent "$@"
 	getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 	lib_require_wgu
+	plant_programs
 	srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 }
 
 plant_require() {
-	plant_require_hub "$@"
 	[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-	plant_programs
+	plant_require_hub "$@"
 	lib_init
 }
 

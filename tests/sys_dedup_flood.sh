@@ -22,7 +22,6 @@
 . "$(dirname "$0")/plant.sh"
 
 plant_require_hub mosquitto_pub
-plant_programs
 lib_init
 chmod 711 "$lib_tmp"	# the broker runs as user mosquitto
 

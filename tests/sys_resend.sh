@@ -31,7 +31,6 @@
 . "$(dirname "$0")/plant.sh"
 
 plant_require_hub
-plant_programs
 lib_init
 # The broker runs as user mosquitto and must reach its files in here.
 chmod 711 "$lib_tmp"
