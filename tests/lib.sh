@@ -63,6 +63,15 @@ lib_sandbox_users() {
 	done
 }
 
+# lib_require_tunnel CMD...: skips the test unless root, with ip, wg,
+# CMD..., wgu and /dev/net/tun: what a test that builds tunnels needs.
+lib_require_tunnel() {
+	lib_require_root
+	lib_require_cmds ip wg "$@"
+	lib_require_wgu
+	[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+}
+
 # lib_own_mounts "$0" "$@": the test runs again in a mount namespace of its
 # own (private: the host never sees what it mounts); returns there.
 lib_own_mounts() {
