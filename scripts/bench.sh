@@ -50,19 +50,26 @@ verdict() {
 		print ok ? "met" : "NOT met" }'
 }
 
+# shown NAME COMMAND...: runs COMMAND, its output shown and kept in
+# $tmp/NAME; when it fails, says so and sets status 1.
+shown() {
+	sh_name=$1
+	shift
+	{
+		"$@"
+		echo $? >"$tmp/$sh_name.rc"
+	} 2>&1 | tee "$tmp/$sh_name"
+	sh_rc=$(cat "$tmp/$sh_name.rc" 2>/dev/null || echo 1)
+	[ "$sh_rc" -eq 0 ] && return 0
+	echo "bench: $sh_name FAILED (exit $sh_rc)" >&2
+	status=1
+}
+
 # ------------------------------------------------------------ 1. wgu-bench
 section "crypto and handshakes on one core (bench/wgu-bench)"
 bench=$builddir/bench/wgu-bench
 if [ -x "$bench" ]; then
-	{
-		"$bench"
-		echo $? >"$tmp/wgu-bench.rc"
-	} 2>&1 | tee "$tmp/wgu-bench"
-	rc=$(cat "$tmp/wgu-bench.rc" 2>/dev/null || echo 1)
-	if [ "$rc" -ne 0 ]; then
-		echo "bench: wgu-bench FAILED (exit $rc)" >&2
-		status=1
-	fi
+	shown wgu-bench "$bench"
 else
 	skip "no $bench (build it with: make bench)"
 	status=1
@@ -114,24 +121,16 @@ elif [ -n "$missing" ]; then
 else
 	echo "tunnel-bench: $tb -r $rounds, WGU=$wgu"
 	# tunnel-bench creates, and removes on exit, its own namespaces.
-	{
-		WGU=$wgu bash "$tb" -r "$rounds" wireguard-go:wireguard-go \
-		    wgu:wgu
-		echo $? >"$tmp/tunnel.rc"
-	} 2>&1 | tee "$tmp/tunnel"
-	rc=$(cat "$tmp/tunnel.rc" 2>/dev/null || echo 1)
-	if [ "$rc" -ne 0 ]; then
-		echo "bench: tunnel-bench FAILED (exit $rc)" >&2
-		status=1
-	fi
+	shown tunnel-bench env WGU="$wgu" bash "$tb" -r "$rounds" \
+	    wireguard-go:wireguard-go wgu:wgu
 	# PAIR median ping_ms tcp_e2h tcp_h2e cpu_s/GB rss_kb; with a single
 	# round there is no median line and the one line is used.
 	row() {
 		awk -v p="$1" '$1 == p && $2 == "median" {
 		    print $3, $4, $5, $6, $7; found = 1; exit }
-		    END { if (!found) exit 1 }' "$tmp/tunnel" ||
+		    END { if (!found) exit 1 }' "$tmp/tunnel-bench" ||
 		awk -v p="$1" '$1 == p { print $2, $3, $4, $5, $6; exit }' \
-		    "$tmp/tunnel"
+		    "$tmp/tunnel-bench"
 	}
 	go=$(row wireguard-go:wireguard-go)
 	us=$(row wgu:wgu)

@@ -389,18 +389,12 @@ static void make_initiation(struct source *s, unsigned index, uint8_t *out)
 	memcpy(out, &msg, sizeof(msg));
 }
 
+/* A handshake message's exact size, a data message's smallest. */
 static size_t exact_len(uint8_t type)
 {
-	switch (type) {
-	case WG_MSG_INITIATION:
-		return sizeof(struct wg_msg_initiation);
-	case WG_MSG_RESPONSE:
-		return sizeof(struct wg_msg_response);
-	case WG_MSG_COOKIE_REPLY:
-		return sizeof(struct wg_msg_cookie_reply);
-	default:
-		return WG_DATA_MIN_LEN;
-	}
+	size_t len = wg_message_handshake_len(type);
+
+	return len ? len : WG_DATA_MIN_LEN;
 }
 
 static void header(uint8_t *p, uint8_t type)

@@ -63,6 +63,29 @@ lib_sandbox_users() {
 	done
 }
 
+# lib_require_tunnel CMD...: skips the test unless root, with ip, wg,
+# CMD..., wgu and /dev/net/tun: what a test that builds tunnels needs.
+lib_require_tunnel() {
+	lib_require_root
+	lib_require_cmds ip wg "$@"
+	lib_require_wgu
+	[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+}
+
+# lib_own_mounts "$0" "$@": the test runs again in a mount namespace of its
+# own (private: the host never sees what it mounts); returns there.
+lib_own_mounts() {
+	if [ -z "${LIB_OUTER_MNT:-}" ]; then
+		LIB_OUTER_MNT=$(readlink /proc/self/ns/mnt) \
+		    exec unshare -m --propagation private sh "$@"
+	fi
+	[ "$(readlink /proc/self/ns/mnt)" != "$LIB_OUTER_MNT" ] || {
+		echo "FAIL not in a mount namespace of our own"
+		echo "0 passed, 1 failed"
+		exit 1
+	}
+}
+
 lib_init() {
 	lib_tmp=$(mktemp -d "${TMPDIR:-/tmp}/wgu-systest.XXXXXX") || exit 1
 	chmod 700 "$lib_tmp"

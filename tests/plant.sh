@@ -5,6 +5,10 @@
 # after tests/lib.sh; the tests start the simulator themselves (each its
 # own way).
 #
+#   plant_require_hub CMD... skips the test unless root, with wgu, the
+#                            mosquitto group, ip, mosquitto, mosquitto_passwd,
+#                            ss, getent and CMD...; plant_programs; srcdir
+#   plant_require CMD...     the same and TUN; then lib_init
 #   plant_programs           SIM and HIST from beside $WGU (the test fails
 #                            when either is missing)
 #   plant_init ID LAN        after lib_init: namespaces and interfaces
@@ -22,6 +26,9 @@
 #                            (comma-separated), tunnel interface $hif
 #   plant_start_broker NS    mosquitto -c $hubdir/mosquitto.conf in NS,
 #                            until it listens on 1883; pid in broker_pid
+#   plant_log_subscriptions  the broker started next logs each subscription
+#                            it takes: broker_subscribed CLIENT TOPIC [N]
+#                            true once it took N (default 1) of CLIENT's
 #   plant_start_historian [ADDR]  wgu-historian to ADDR (default 10.0.0.1)
 #                            in the hub, log $prod; pid in hist_pid;
 #                            historian_subscribed true once it subscribed
@@ -30,6 +37,21 @@
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
 # none, log_keys, all_logged, client_conf.
+
+plant_require_hub() {
+	lib_require_root
+	lib_require_cmds ip mosquitto mosquitto_passwd ss getent "$@"
+	getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
+	lib_require_wgu
+	plant_programs
+	srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+}
+
+plant_require() {
+	[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+	plant_require_hub "$@"
+	lib_init
+}
 
 plant_programs() {
 	bindir=$(dirname "$WGU")
@@ -229,6 +251,19 @@ plant_start_historian() {
 	    >>"${plant_logs:-$lib_tmp}/historian.log" 2>&1 &
 	hist_pid=$!
 	lib_pids="$lib_pids $hist_pid"
+}
+
+plant_log_subscriptions() {
+	# Setting one log_type drops the default ones: all four again.
+	printf 'log_type %s\n' error warning notice information subscribe \
+	    >>"$hubdir/mosquitto.conf"
+}
+
+# The broker handles one packet at a time: a subscription it has logged
+# ("TIME: CLIENT QOS TOPIC") gets every PUBLISH it reads afterwards.
+broker_subscribed() {
+	[ "$(awk -v c="$1" -v t="$2" 'NF == 4 && $2 == c && $4 == t' \
+	    "${plant_logs:-$lib_tmp}/broker.log" | wc -l)" -ge "${3:-1}" ]
 }
 
 # historian_subscribed: true once the historian plant_start_historian

@@ -21,12 +21,7 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_pub ss
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+plant_require_hub mosquitto_pub
 lib_init
 chmod 711 "$lib_tmp"	# the broker runs as user mosquitto
 
@@ -44,6 +39,7 @@ sh "$srcdir/scripts/hub-setup.sh" --dir "$hubdir" --vpn-address 127.0.0.1 \
     --nodes edge-01,edge-02,edge-03 --topic-prefix "$prefix" \
     >"$lib_tmp/hub-setup.log" 2>&1 ||
     { not_ok "hub-setup"; lib_summary; }
+plant_log_subscriptions
 check "broker on 127.0.0.1:1883 in the namespace" \
     plant_start_broker "$ns" || lib_summary
 
@@ -56,22 +52,11 @@ hist_pid=$!
 lib_pids="$lib_pids $hist_pid"
 t0=$(date +%s)
 
-# poll TENTHS COMMAND...: true once COMMAND succeeds within TENTHS/10 s.
-poll() {
-	po_n=$1
-	shift
-	until "$@"; do
-		[ "$po_n" -gt 0 ] || return 1
-		sleep 0.1
-		po_n=$((po_n - 1))
-	done
-}
-subscribed() {
-	grep -q '^-- connected to 127.0.0.1:1883, subscribed' \
-	    "$lib_tmp/historian.log"
-}
-check "historian subscribed" poll 100 subscribed || lib_summary
-sleep 0.5	# the SUBACK follows the CONNACK
+# Its live view says "subscribed" once it has sent SUBSCRIBE; the broker
+# says when the subscription is in place.
+check "historian subscribed" \
+    wait_until 10 broker_subscribed wgu-historian "$prefix/+/telemetry" ||
+    lib_summary
 
 # readings NODE BOOT_FROM BOOT_TO SEQ_FROM SEQ_TO COPIES: valid payloads.
 readings() {
@@ -97,18 +82,18 @@ handled() {
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$hist_pid/status"; }
 
 readings edge-02 1 1 1 10 1 | publish edge-02
-check "edge-02 logged before the attack" poll 100 logged edge-02 10
+check "edge-02 logged before the attack" wait_until 10 logged edge-02 10
 
 readings edge-01 1 "$gappy" 5 5 1 | publish edge-01
 check "attack: $gappy readings with new boot_ids that each open a gap logged" \
-    poll 300 logged edge-01 "$gappy"
+    wait_until 30 logged edge-01 "$gappy"
 readings edge-01 $((gappy + 1)) "$first" 1 1 1 | publish edge-01
 check "attack: the first $first readings logged" \
-    poll 300 logged edge-01 "$first"
+    wait_until 30 logged edge-01 "$first"
 rss1=$(rss)
 readings edge-01 $((first + 1)) "$attack" 1 1 1 | publish edge-01
 check "attack: all $attack readings with new boot_ids logged" \
-    poll 900 logged edge-01 "$attack"
+    wait_until 90 logged edge-01 "$attack"
 rss2=$(rss)
 echo "  historian VmRSS ${rss1:-?} kB after $first readings, ${rss2:-?} kB" \
     "after $attack"
@@ -125,13 +110,13 @@ check "historian memory flat under the attack (grew under $((limit / 1024)) MB)"
 readings edge-01 1 1 5 5 1 | publish edge-01
 refused() { grep -q '"reason":"boot retired' "$lib_tmp/prod.rejects.log"; }
 check "a reading of a retired boot refused to the reject log" \
-    poll 100 refused
+    wait_until 10 refused
 check "... and not logged" logged edge-01 "$attack"
 
 readings edge-02 1 1 11 "$victim" 3 | publish edge-02
 readings edge-03 1 1 1 "$victim" 3 | publish edge-03
-poll 300 handled edge-02 $((10 + 3 * (victim - 10))) &&
-    poll 300 handled edge-03 $((3 * victim))
+wait_until 30 handled edge-02 $((10 + 3 * (victim - 10))) &&
+    wait_until 30 handled edge-03 $((3 * victim))
 for n in edge-02 edge-03; do
 	log_keys "$prod" | awk -v n="$n" '$1 == n' >"$lib_tmp/$n.keys"
 	check "$n: every reading in the log exactly once after the attack" \

@@ -33,14 +33,7 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd ss timeout getent ping awk nft
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-lib_init
+plant_require timeout ping awk nft
 nodes=4
 sim_pid=''
 # The hub knows the edge's endpoint: it can initiate after its restart.

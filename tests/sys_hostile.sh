@@ -49,10 +49,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-lib_require_root
-lib_require_cmds ip wg ping perl base64 awk
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+lib_require_tunnel ping perl base64 awk
 FLOOD=${WGU_FLOOD:-$(dirname "$WGU")/../tests/hostile_flood}
 if [ ! -x "$FLOOD" ]; then
 	echo "FAIL: $FLOOD is not an executable (set WGU_FLOOD)"

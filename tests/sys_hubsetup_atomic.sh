@@ -24,15 +24,7 @@ lib_require_cmds ip unshare mount mosquitto mosquitto_passwd mosquitto_sub ss \
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 # The tmpfs is mounted in a mount namespace of our own: run in one.
-if [ -z "${HUBATOMIC_OUTER_MNT:-}" ]; then
-	HUBATOMIC_OUTER_MNT=$(readlink /proc/self/ns/mnt) \
-	    exec unshare -m --propagation private sh "$0" "$@"
-fi
-[ "$(readlink /proc/self/ns/mnt)" != "$HUBATOMIC_OUTER_MNT" ] || {
-	echo "FAIL not in a mount namespace of our own"
-	echo "0 passed, 1 failed"
-	exit 1
-}
+lib_own_mounts "$0" "$@"
 lib_init
 chmod 711 "$lib_tmp"
 hub=$lib_tmp/hub
@@ -178,17 +170,7 @@ ns_create "$ns" || { not_ok "namespace"; lib_summary; }
 ip netns exec "$ns" mosquitto -c "$hub/mosquitto.conf" \
     >>"$lib_tmp/broker.log" 2>&1 &
 lib_pids="$lib_pids $!"
-listening() {
-	ln_t=50
-	while [ "$ln_t" -gt 0 ]; do
-		ip netns exec "$ns" ss -Hltn "sport = :1883" | grep -q . &&
-		    return 0
-		sleep 0.1
-		ln_t=$((ln_t - 1))
-	done
-	return 1
-}
-check "the broker starts with the new configuration" listening
+check "the broker starts with the new configuration" wait_listen "$ns" 1883
 mkdir -m 700 "$lib_tmp/c-hist"
 (umask 077
 printf -- '-u historian\n-P %s\n' "$(head -n 1 "$hub/clients/historian.pw")" \

@@ -25,15 +25,7 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub \
-    timeout ss getent ping nft
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-lib_init
+plant_require mosquitto_sub mosquitto_pub timeout ping nft
 tag=$$
 sim_pid=''
 plant_init p 192.168.79

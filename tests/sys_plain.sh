@@ -29,17 +29,9 @@
 . "$(dirname "$0")/plant.sh"
 
 PY=/usr/bin/python3
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub \
-    timeout ss getent ping nft
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 [ -x "$PY" ] && "$PY" -c 'import paho.mqtt.client' 2>/dev/null ||
     lib_skip "no /usr/bin/python3 with paho-mqtt (python3-paho-mqtt)"
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-lib_init
+plant_require mosquitto_sub mosquitto_pub timeout ping nft
 plant_init pl 192.168.84
 rejects=${prod%.log}.rejects.log
 

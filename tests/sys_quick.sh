@@ -33,10 +33,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-lib_require_root
-lib_require_cmds ip wg wireguard-go ping timeout
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+lib_require_tunnel wireguard-go ping timeout
 lib_init
 
 tag=$$

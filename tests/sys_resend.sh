@@ -30,12 +30,7 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd ss
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+plant_require_hub
 lib_init
 # The broker runs as user mosquitto and must reach its files in here.
 chmod 711 "$lib_tmp"
@@ -57,6 +52,7 @@ fi
 # A tiny queue: the broker itself loses what an offline historian missed.
 sed -i 's/^max_queued_messages .*/max_queued_messages 5/' \
     "$hubdir/mosquitto.conf"
+plant_log_subscriptions
 
 start_broker() { plant_start_broker "$ns"; }
 
@@ -176,11 +172,13 @@ sed -i 's/^max_queued_messages .*/max_queued_messages 100000/' \
 rm -rf "$hubdir/persist/"*
 check "broker restarted" start_broker || lib_summary
 
-# connected NAME COUNT: NAME's live view shows COUNT connections (10 s);
-# the subscription follows the CONNACK: give the SUBACK a moment (a fixed
-# one: neither the historian nor the broker at its log level shows it).
+# connected NAME GROUP COUNT: NAME's live view shows COUNT connections,
+# and the broker has taken COUNT subscriptions of its client (sa: hist-a)
+# to GROUP's share (10 s each).
 connected() {
-	wait_until 10 shared_subscriptions "$@" && sleep 0.5
+	wait_until 10 shared_subscriptions "$1" "$3" &&
+	    wait_until 10 broker_subscribed "hist-${1#s}" \
+	    "\$share/$2/$prefix/+/telemetry" "$3"
 }
 shared_subscriptions() {
 	[ "$(grep -c '^-- connected to 127.0.0.1:1883, subscribed to \$share/' \
@@ -197,7 +195,7 @@ both_connected() {
 	    grep -q 'hist-b (p5, c0' "$lib_tmp/broker.log"
 }
 check "two historians in share group g1 connected (MQTT 5)" \
-    wait_until 1 both_connected && connected sa 1 && connected sb 1
+    wait_until 1 both_connected && connected sa g1 1 && connected sb g1 1
 start_sim "$lib_tmp/spool-share" sa-sim.out --count 200
 check "simulator finishes, all acknowledged" wait_exit "$sim_pid" 300
 sa_n=$(generated sa-sim.out)
@@ -216,10 +214,10 @@ wait_exit "$sb_pid" 100
 # restarts under it) and then a crash of the historian.
 start_historian sc --client-id hist-c --share g2
 sc_pid=$hist_pid
-check "historian in share group g2 connected" connected sc 1
+check "historian in share group g2 connected" connected sc g2 1
 check "broker stops (sessions saved)" stop "$broker_pid"
 check "broker restarted" start_broker
-check "historian reconnected to the restarted broker" connected sc 2
+check "historian reconnected to the restarted broker" connected sc g2 2
 kill -KILL "$sc_pid"
 wait "$sc_pid" 2>/dev/null
 start_sim "$lib_tmp/spool-share2" sc-sim.out --count 60

@@ -71,6 +71,20 @@ no_fd7() {
 	done
 	return 0
 }
+# probed PID: PID has taken the SIGUSR2 sent to it (no longer pending:
+# its handler runs), for a program whose stderr the test cannot read.
+probed() {
+	pb=$(sed -n 's/^\(SigPnd\|ShdPnd\):[[:space:]]*/0x/p' "/proc/$1/status" |
+	    tr '\n' ' ')
+	[ -n "$pb" ] || return 1
+	for pb_mask in $pb; do
+		[ $((pb_mask & 0x800)) = 0 ] || return 1
+	done
+}
+# said FILE: the program writing its stderr to FILE has run its probe.
+said() {
+	grep -q '^sandbox probe: ' "$1"
+}
 # untouched FILE PID: still root's "original" content after PID's probe,
 # and PID still running (without a probe, SIGUSR2 would kill it).
 untouched() {
@@ -138,22 +152,22 @@ check "works: ... from port 443" sh -c "
 check "works: no system call refused in the daemon's run" \
     no_refusals "$lib_tmp/$ifa.log"
 kill -USR2 "$pid_a" "$pid_b"
-sleep 0.5
+wait_until 0.5 said "$lib_tmp/$ifa.log"
+wait_until 0.5 probed "$pid_b"
 check "refused: wgu -f cannot open a root 0600 file for writing" \
     untouched "$ta" "$pid_a"
 check "refused: the wgu up daemon cannot either" untouched "$tb" "$pid_b"
 check "refused: ... refused by the filter (EPERM), the daemon runs on" sh -c "
     grep -q 'sandbox probe: open refused (EPERM)' '$lib_tmp/$ifa.log' &&
     kill -0 $pid_a && kill -0 $pid_b"
-gone() { # PID: exited within 5 s
-	n=50
-	while [ $n -gt 0 ] && is_running "$1"; do sleep 0.1; n=$((n - 1)); done
-	! is_running "$1"
+# down_b: `wgu down` of b; its daemon gone within 5 s, its socket too.
+down_b() {
+	ip netns exec "$nb" "$WGU" down "$conf_dir/$ifb.conf" >/dev/null 2>&1 &&
+	    wait_until 5 not kill -0 "$pid_b" 2>/dev/null &&
+	    [ ! -e "$WG_SOCKET_DIR/$ifb.sock" ]
 }
-check "works: wgu down: the daemon exits and removes its socket as wgu" sh -c "
-    ip netns exec $nb '$WGU' down '$conf_dir/$ifb.conf' >/dev/null 2>&1 &&
-    for i in \$(seq 50); do kill -0 $pid_b 2>/dev/null || break; sleep 0.1
-    done && ! kill -0 $pid_b 2>/dev/null && [ ! -e $WG_SOCKET_DIR/$ifb.sock ]"
+check "works: wgu down: the daemon exits and removes its socket as wgu" \
+    down_b
 
 # execve: the foreground daemon dies of SIGSYS.
 kill -TERM "$pid_a"
@@ -207,7 +221,12 @@ ip netns exec "$nm" env WGU_SANDBOX_PROBE="open:$ts" "$SIM" \
     7<"$lib_tmp/fd7" &
 pid_s=$!
 lib_pids="$lib_pids $pid_s"
-sleep 3
+# logged N: the historian has logged N readings of the simulator's.
+logged() {
+	[ -f "$lib_tmp/prod/p.log" ] &&
+	    [ "$(grep -c . "$lib_tmp/prod/p.log")" -ge "$1" ]
+}
+wait_until 3 logged 20
 check "users: wgu-historian runs as wgu-historian, no caps, seccomp on" \
     status_ok "$pid_h" wgu-historian 0000000000000000
 check "users: wgu-sim runs as wgu-sim, no caps, seccomp on" \
@@ -215,10 +234,10 @@ check "users: wgu-sim runs as wgu-sim, no caps, seccomp on" \
 check "users: wgu-historian closed the descriptor it inherited" \
     no_fd7 "$pid_h"
 check "users: wgu-sim closed the descriptor it inherited" no_fd7 "$pid_s"
-check "works: the historian logs the simulator's readings" sh -c "
-    [ \$(grep -c . '$lib_tmp/prod/p.log') -ge 20 ]"
+check "works: the historian logs the simulator's readings" logged 20
 kill -USR2 "$pid_h" "$pid_s"
-sleep 0.5
+wait_until 0.5 said "$lib_tmp/historian.log"
+wait_until 0.5 said "$lib_tmp/sim.log"
 check "refused: wgu-historian cannot open a root 0600 file for writing" \
     untouched "$th" "$pid_h"
 check "refused: wgu-sim cannot either" untouched "$ts" "$pid_s"

@@ -26,22 +26,9 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip unshare mount mosquitto mosquitto_passwd mosquitto_sub ss
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+plant_require_hub unshare mount mosquitto_sub stdbuf
 # The tmpfs is mounted in a mount namespace of our own: run in one.
-if [ -z "${SPOOLFULL_INSIDE:-}" ]; then
-	SPOOLFULL_INSIDE=$(readlink /proc/self/ns/mnt) \
-	    exec unshare -m --propagation private sh "$0" "$@"
-fi
-[ "$(readlink /proc/self/ns/mnt)" != "$SPOOLFULL_INSIDE" ] || {
-	echo "FAIL not in a mount namespace of our own"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-plant_programs
+lib_own_mounts "$0" "$@"
 lib_init
 chmod 711 "$lib_tmp"
 
@@ -79,7 +66,7 @@ fill() {
 }
 
 # start_sim OUT OPTIONS...: node edge-01, 20 readings/s, at most 80 held;
-# wait_log looks at what it logs from here on.
+# logs looks at what it logs from here on.
 : >"$lib_tmp/sim.log"
 start_sim() {
 	ss_out=$1
@@ -95,18 +82,18 @@ start_sim() {
 }
 
 # start_sub: mosquitto_sub as the historian, each payload a line in
-# sub.out (appended); subscribed before it returns.
+# sub-N.out (N counts the starts) among its debug lines; subscribed (the
+# SUBACK seen) before it returns.
 sub_n=0
 start_sub() {
 	sub_n=$((sub_n + 1))
 	ip netns exec "$ns" env XDG_CONFIG_HOME="$lib_tmp/c-hist" \
-	    HOME=/nonexistent mosquitto_sub -h 127.0.0.1 -i "sf-sub-$sub_n" \
-	    -q 1 -t "$prefix/+/telemetry" >>"$lib_tmp/sub.out" \
-	    2>>"$lib_tmp/sub.log" &
+	    HOME=/nonexistent stdbuf -oL mosquitto_sub -d -h 127.0.0.1 \
+	    -i "sf-sub-$sub_n" -q 1 -t "$prefix/+/telemetry" \
+	    >"$lib_tmp/sub-$sub_n.out" 2>>"$lib_tmp/sub.log" &
 	sub_pid=$!
 	lib_pids="$lib_pids $sub_pid"
-	sleep 1
-	is_running "$sub_pid"
+	wait_until 5 subscribed "$lib_tmp/sub-$sub_n.out"
 }
 
 stop() {
@@ -114,26 +101,19 @@ stop() {
 	wait_exit "$1" 150
 }
 
-# wait_log PATTERN: the simulator started last logs a line matching
-# PATTERN (20 s).
-wait_log() {
-	wg_t=200
-	while [ "$wg_t" -gt 0 ]; do
-		tail -n +$((log_mark + 1)) "$lib_tmp/sim.log" | grep -q "$1" &&
-		    return 0
-		sleep 0.1
-		wg_t=$((wg_t - 1))
-	done
-	return 1
+# logs PATTERN: the simulator started last has logged a line matching
+# PATTERN.
+logs() {
+	tail -n +$((log_mark + 1)) "$lib_tmp/sim.log" | grep -q "$1"
 }
 held='readings held in memory until there is room'
 room='spool has room again: held readings written'
 
-# arrived BOOT N: sub.out holds seq 1..N of edge-01's boot BOOT, each
-# once.
+# arrived BOOT N: the subscribers received seq 1..N of edge-01's boot
+# BOOT, each once.
 arrived() {
 	sed -n 's/.*"node_id":"edge-01".*"boot_id":\([0-9]*\),"seq":\([0-9]*\)[,}].*/\1 \2/p' \
-	    "$lib_tmp/sub.out" | awk -v b="$1" '$1 == b { print $2 }' |
+	    "$lib_tmp"/sub-*.out | awk -v b="$1" '$1 == b { print $2 }' |
 	    sort -n >"$lib_tmp/seqs"
 	seq 1 "$2" | cmp -s - "$lib_tmp/seqs" && return 0
 	echo "  boot $1: expected seq 1..$2 once each, missing: $(awk -v n="$2" '
@@ -143,15 +123,22 @@ arrived() {
 	return 1
 }
 
-# wait_arrived SECONDS BOOT N
+# wait_arrived SECONDS BOOT N: arrived within SECONDS; if not, says
+# what is missing.
 wait_arrived() {
-	wa_t=$(($1 * 10))
-	while [ "$wa_t" -gt 0 ]; do
-		arrived "$2" "$3" >/dev/null && return 0
-		sleep 0.1
-		wa_t=$((wa_t - 1))
-	done
-	arrived "$2" "$3"
+	wait_until "$1" arrived "$2" "$3" >/dev/null || arrived "$2" "$3"
+}
+
+# full_then_room DESCRIPTION: the simulator started last holds readings
+# in memory (the check DESCRIPTION); the disk stays full a second longer
+# (some 20 readings held: the time is what is tested), then has room, and
+# the held readings are written.
+full_then_room() {
+	check "$1" wait_until 20 logs "$held"
+	sleep 1
+	rm -f "$spool/filler"
+	check "${1%%:*}: room again, the held readings are written" \
+	    wait_until 20 logs "$room"
 }
 
 summary_ok() { # OUT GENERATED PENDING
@@ -166,11 +153,7 @@ check "mosquitto_sub subscribed as the historian" start_sub
 # ---------------------------------------------------------------- run 1
 fill 12000
 start_sim run1.out --count 100
-check "run 1: the disk fills, readings are held in memory" \
-    wait_log "$held"
-sleep 1
-rm -f "$spool/filler"
-check "run 1: room again, the held readings are written" wait_log "$room"
+full_then_room "run 1: the disk fills, readings are held in memory"
 check "run 1: simulator finishes" wait_exit "$sim_pid" 300
 check "run 1: all 100 acknowledged, none lost" summary_ok run1.out 100 0
 check "run 1: seq 1..100 of boot 1 arrived" wait_arrived 10 1 100
@@ -179,11 +162,7 @@ check "run 1: seq 1..100 of boot 1 arrived" wait_arrived 10 1 100
 check "broker stops" stop "$broker_pid"
 fill 6000
 start_sim run2.out --count 60
-check "run 2: the disk full again, readings are held in memory" \
-    wait_log "$held"
-sleep 1
-rm -f "$spool/filler"
-check "run 2: room again, the held readings are written" wait_log "$room"
+full_then_room "run 2: the disk full again, readings are held in memory"
 check "run 2: simulator ends without a broker" wait_exit "$sim_pid" 300
 check "run 2: 60 pending in the spool, none lost" summary_ok run2.out 60 60
 
@@ -194,17 +173,13 @@ fill 4500
 check "broker restarted" plant_start_broker "$ns" || lib_summary
 check "mosquitto_sub subscribed again" start_sub
 start_sim run3.out --count 60
-check "run 3: opened on a full disk, readings held in memory" \
-    wait_log "$held"
-sleep 1
-rm -f "$spool/filler"
-check "run 3: room again, the held readings are written" wait_log "$room"
+full_then_room "run 3: opened on a full disk, readings held in memory"
 check "run 3: simulator finishes" wait_exit "$sim_pid" 300
 check "run 3: all acknowledged, none lost" summary_ok run3.out 60 0
 check "run 2's seq 1..60 arrived after the restart" wait_arrived 10 2 60
 check "run 3: seq 1..60 of boot 3 arrived" wait_arrived 10 3 60
 check "nothing lost or unreadable in the simulator's log" sh -c "
     ! grep -E 'LOST|unreadable lines|spool read' '$lib_tmp/sim.log'"
-echo "  $(wc -l <"$lib_tmp/sub.out") readings received," \
+echo "  $(cat "$lib_tmp"/sub-*.out | grep -c '"node_id"') readings received," \
     "$(grep -c "$held" "$lib_tmp/sim.log") times held"
 lib_summary

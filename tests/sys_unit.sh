@@ -12,10 +12,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-lib_require_root
-lib_require_cmds ip wg ping bash
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
+lib_require_tunnel ping bash
 lib_init
 
 unit=$(dirname "$0")/../systemd/wgu@.service

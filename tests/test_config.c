@@ -12,6 +12,21 @@
 #define PUB "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 #define PSK "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="
 
+/* The peers of test_full: strip keeps them line for line (the last line
+ * follows, without a final newline in the input). */
+#define FULL_PEERS \
+	    "[peer]\n" \
+	    "PublicKey=" PUB "\n" \
+	    "PresharedKey = " PSK "\n" \
+	    "AllowedIPs = 10.0.0.2/32, fd00::2/128\n" \
+	    "AllowedIPs = 192.168.0.0/16\n" \
+	    "Endpoint = [fd00:1::2]:51821\n" \
+	    "PersistentKeepalive = 25\n" \
+	    "[Peer]\n" \
+	    "PublicKey = " PRIV "\n" \
+	    "Endpoint = hub.example.org:443\n" \
+	    "AllowedIPs = 0.0.0.0/0,::/0\n"
+
 static int parse(struct wg_config *cfg, const char *text, char *err)
 {
 	return wg_config_parse(cfg, "t.conf", text, strlen(text), err);
@@ -37,17 +52,7 @@ static void test_full(void)
 	    "PostDown = true\n"
 	    "SaveConfig = TRUE\n"
 	    "\n"
-	    "[peer]\n"
-	    "PublicKey=" PUB "\n"
-	    "PresharedKey = " PSK "\n"
-	    "AllowedIPs = 10.0.0.2/32, fd00::2/128\n"
-	    "AllowedIPs = 192.168.0.0/16\n"
-	    "Endpoint = [fd00:1::2]:51821\n"
-	    "PersistentKeepalive = 25\n"
-	    "[Peer]\n"
-	    "PublicKey = " PRIV "\n"
-	    "Endpoint = hub.example.org:443\n"
-	    "AllowedIPs = 0.0.0.0/0,::/0\n"
+	    FULL_PEERS
 	    "PersistentKeepalive = off";	/* no final newline */
 	struct wg_config c;
 	char err[WG_CONFIG_ERR_SIZE], buf[64];
@@ -100,17 +105,7 @@ static void test_full(void)
 	    "ListenPort = 51820\n"
 	    "FwMark = 0x1234\n"
 	    "\n"
-	    "[peer]\n"
-	    "PublicKey=" PUB "\n"
-	    "PresharedKey = " PSK "\n"
-	    "AllowedIPs = 10.0.0.2/32, fd00::2/128\n"
-	    "AllowedIPs = 192.168.0.0/16\n"
-	    "Endpoint = [fd00:1::2]:51821\n"
-	    "PersistentKeepalive = 25\n"
-	    "[Peer]\n"
-	    "PublicKey = " PRIV "\n"
-	    "Endpoint = hub.example.org:443\n"
-	    "AllowedIPs = 0.0.0.0/0,::/0\n"
+	    FULL_PEERS
 	    "PersistentKeepalive = off\n") == 0);
 	wg_config_clear(&c);
 }

@@ -53,6 +53,19 @@ static uint64_t take(struct spool *sp)
 	return seq;
 }
 
+/* Appends, sends and has acknowledged seq 1..n of boot 1 (a fresh
+ * spool's). */
+static void send_acked(struct spool *sp, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 1; i <= n; i++) {
+		CHECK(add(sp, i) == 0);
+		CHECK(take(sp) == i);
+		CHECK(spool_ack(sp, 1, i) == 0);
+	}
+}
+
 static void test_order_and_ack(void)
 {
 	struct spool sp;
@@ -182,15 +195,10 @@ static void test_bound(void)
 static void test_resend(void)
 {
 	struct spool sp;
-	uint64_t i;
 
 	fresh_dir();
 	CHECK(spool_open(&sp, dir, 100) == 0);
-	for (i = 1; i <= 10; i++) {
-		CHECK(add(&sp, i) == 0);
-		CHECK(take(&sp) == i);
-		CHECK(spool_ack(&sp, 1, i) == 0);
-	}
+	send_acked(&sp, 10);
 	CHECK(spool_resend(&sp, 1, 4, 6, 100) == 3);
 	CHECK(spool_resend(&sp, 2, 1, 10, 100) == 0);
 	CHECK(spool_resend(&sp, 1, 8, 20, 1) == 1);
@@ -208,11 +216,7 @@ static void test_resend_history(void)
 
 	fresh_dir();
 	CHECK(spool_open(&sp, dir, 8) == 0);
-	for (i = 1; i <= 6; i++) {
-		CHECK(add(&sp, i) == 0);
-		CHECK(take(&sp) == i);
-		CHECK(spool_ack(&sp, 1, i) == 0);
-	}
+	send_acked(&sp, 6);
 	CHECK(sp.pending == 0);
 	spool_close(&sp);
 	CHECK(spool_open(&sp, dir, 8) == 0);

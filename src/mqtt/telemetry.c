@@ -22,21 +22,28 @@ enum telemetry_status telemetry_status(double p, double t, double v)
 	return TELEMETRY_NORMAL;
 }
 
-bool telemetry_node_id_valid(const char *id)
+/* Node ids and field names: 1..max characters of [A-Za-z0-9._-]. */
+static bool name_valid(const char *s, size_t max)
 {
 	size_t n;
 
-	for (n = 0; id[n] != '\0'; n++) {
-		char c = id[n];
-		if (n >= TELEMETRY_NODE_ID_MAX)
+	for (n = 0; s[n] != '\0'; n++) {
+		char c = s[n];
+		if (n >= max)
 			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
 			return false;
 	}
+	return n > 0;
+}
+
+bool telemetry_node_id_valid(const char *id)
+{
 	/* "." and ".." name directories (a node's spool is SPOOL_DIR/ID,
 	 * the hub's files are named after nodes): never a node. */
-	return n > 0 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+	return name_valid(id, TELEMETRY_NODE_ID_MAX) &&
+	    strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
 static const char *const reject_names[TELEMETRY_E_MAX] = {
@@ -486,21 +493,6 @@ static enum telemetry_reject parse_timestamp(const cJSON *root,
 
 /* ------------------------------------------------------------ reading */
 
-static bool field_name_valid(const char *name)
-{
-	size_t n;
-
-	for (n = 0; name[n] != '\0'; n++) {
-		char c = name[n];
-		if (n >= TELEMETRY_FIELD_NAME_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n > 0;
-}
-
 /* One member of data, stored at out->fields[out->nfields]. */
 static enum telemetry_reject data_field(const cJSON *it,
     struct telemetry_reading *out, struct telemetry_error *err)
@@ -514,7 +506,8 @@ static enum telemetry_reject data_field(const cJSON *it,
 		found_text(err, "more than %d fields", TELEMETRY_FIELDS_MAX);
 		return TELEMETRY_E_RANGE;
 	}
-	if (it->string == NULL || !field_name_valid(it->string)) {
+	if (it->string == NULL ||
+	    !name_valid(it->string, TELEMETRY_FIELD_NAME_MAX)) {
 		fail(err, TELEMETRY_E_NAME, field, accepted);
 		found_text(err, "\"%.60s\"", it->string ? it->string : "");
 		return TELEMETRY_E_NAME;

@@ -9,7 +9,7 @@
 
 enum { HEADER_LEN = sizeof(struct wg_message_header) };
 
-static size_t handshake_len(uint8_t type)
+size_t wg_message_handshake_len(uint8_t type)
 {
 	switch (type) {
 	case WG_MSG_INITIATION:
@@ -53,7 +53,7 @@ int wg_message_classify(const uint8_t *buf, size_t len,
 	if (type == WG_MSG_DATA) {
 		if (len < WG_DATA_MIN_LEN)
 			return reject(WG_REJECT_BAD_LENGTH, reason);
-	} else if (len != handshake_len(type)) {
+	} else if (len != wg_message_handshake_len(type)) {
 		return reject(WG_REJECT_BAD_LENGTH, reason);
 	}
 

@@ -99,6 +99,10 @@ enum wg_message_reject {
 int wg_message_classify(const uint8_t *buf, size_t len,
     enum wg_message_reject *reason);
 
+/* The exact size of a handshake message of that type (initiation,
+ * response, cookie reply); 0 for any other type. */
+size_t wg_message_handshake_len(uint8_t type);
+
 /* A short fixed name for a reject reason, for logs and counters. */
 const char *wg_message_reject_name(enum wg_message_reject reason);
 

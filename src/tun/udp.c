@@ -282,6 +282,19 @@ static bool has_source(const struct wg_endpoint *ep)
 	return memcmp(&ep->src6, &zero, sizeof(zero)) != 0;
 }
 
+/* Appends one control message of data_len bytes at control + *len. */
+static void add_cmsg(uint8_t *control, size_t *len, int level, int type,
+    const void *data, size_t data_len)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)(control + *len);
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(data_len);
+	memcpy(CMSG_DATA(cm), data, data_len);
+	*len += CMSG_SPACE(data_len);
+}
+
 /* One sendmsg: from ep's sticky source when with_source, and as UDP GSO
  * segments of seg_size bytes when seg_size is non-zero. */
 static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
@@ -299,25 +312,17 @@ static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
 		.msg_iovlen = 1,
 		.msg_control = control.buf,
 	};
-	struct cmsghdr *cm;
 	size_t controllen = 0;
 	ssize_t n;
 
 	memset(&control, 0, sizeof(control));
-	/* msg_controllen must cover the space before CMSG_NXTHDR works. */
-	msg.msg_controllen = sizeof(control.buf);
-	cm = CMSG_FIRSTHDR(&msg);
 	if (ep->addr.sa.sa_family == AF_INET) {
 		msg.msg_namelen = sizeof(ep->addr.in4);
 		if (with_source) {
 			struct in_pktinfo pi = { .ipi_spec_dst = ep->src4 };
 
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-			controllen += CMSG_SPACE(sizeof(pi));
-			cm = (struct cmsghdr *)(control.buf + controllen);
+			add_cmsg(control.buf, &controllen, IPPROTO_IP,
+			    IP_PKTINFO, &pi, sizeof(pi));
 		}
 	} else {
 		msg.msg_namelen = sizeof(ep->addr.in6);
@@ -328,22 +333,15 @@ static int send_once(int fd, const struct wg_endpoint *ep, bool with_source,
 			 * source; elsewhere it would pin the route. */
 			if (IN6_IS_ADDR_LINKLOCAL(&ep->src6))
 				pi6.ipi6_ifindex = (unsigned)ep->src_ifindex;
-			cm->cmsg_level = IPPROTO_IPV6;
-			cm->cmsg_type = IPV6_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi6));
-			memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
-			controllen += CMSG_SPACE(sizeof(pi6));
-			cm = (struct cmsghdr *)(control.buf + controllen);
+			add_cmsg(control.buf, &controllen, IPPROTO_IPV6,
+			    IPV6_PKTINFO, &pi6, sizeof(pi6));
 		}
 	}
 	if (seg_size > 0 && seg_size < len) {
 		uint16_t gso = (uint16_t)seg_size;
 
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(gso));
-		memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
-		controllen += CMSG_SPACE(sizeof(gso));
+		add_cmsg(control.buf, &controllen, SOL_UDP, UDP_SEGMENT, &gso,
+		    sizeof(gso));
 	}
 	msg.msg_controllen = controllen;
 	if (controllen == 0)
