@@ -21,9 +21,9 @@
 
 #include "common/sandbox.h"
 #include "mqtt/telemetry.h"
+#include "edge/node.h"
 #include "sim/fleet.h"
 #include "sim/model.h"
-#include "sim/node.h"
 
 enum {
 	NODES_MAX = 999,
@@ -323,7 +323,7 @@ static int add_node(struct fleet *f, const struct options *o,
 			return ret;
 		}
 	}
-	ret = fleet_add(f, cfg, id, o->seed + (uint64_t)i,
+	ret = fleet_add(f, cfg, id, o->seed + (uint64_t)i, o->cycle,
 	    o->password_file ? pw : NULL);
 	explicit_bzero(pw, sizeof(pw));
 	return ret;
@@ -358,9 +358,10 @@ int main(int argc, char **argv)
 	mosquitto_lib_init();
 	loop = EV_DEFAULT;
 	cfg = (struct node_config){
+		.prog = "wgu-sim", .policy = &sandbox_sim_policy,
 		.broker = opt.broker, .port = opt.port, .prefix = opt.prefix,
 		.spool_dir = opt.spool_dir, .username = opt.username,
-		.cycle = opt.cycle, .spool_max = opt.spool_max,
+		.spool_max = opt.spool_max,
 	};
 	sched = (struct fleet_schedule){ .rate = opt.rate, .count = opt.count,
 	    .duration = opt.duration };

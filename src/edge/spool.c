@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/spool.h"
+#include "edge/spool.h"
 
 #define LOG_NAME "spool.log"
 #define LOG_TMP "spool.log.tmp"
