@@ -1,0 +1,67 @@
+/* Fuzzes wgu-modbus's configuration parser (src/modbus/config.c) with
+ * arbitrary bytes, and decodes a poll of every accepted device from
+ * registers made of the input (src/modbus/decode.c).  Invariants: a
+ * refused file has a "f:LINE: " message and no devices; an accepted one
+ * has 1.. devices, each with an address, 1..16 fields each inside a block
+ * of at most one request's size; a decoded reading is finite with a
+ * status 0..2.  abort() marks a broken invariant. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modbus/config.h"
+#include "modbus/decode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_device(const struct mb_device *d, const uint8_t *data,
+    size_t size)
+{
+	static struct mb_poll poll;
+	struct telemetry_reading r;
+	size_t i, j, bad;
+
+	if (d->host[0] == '\0' || d->nfields < 1 ||
+	    d->nfields > TELEMETRY_FIELDS_MAX || d->nblocks < 1 ||
+	    d->nblocks > d->nfields)
+		abort();
+	for (i = 0; i < d->nblocks; i++)
+		if (d->blocks[i].count < 1 || d->blocks[i].count >
+		    ((d->blocks[i].kind == MB_COIL ||
+		    d->blocks[i].kind == MB_DISCRETE) ?
+		    MBCONFIG_BITS_PER_READ : MBCONFIG_REGS_PER_READ))
+			abort();
+	for (i = 0; i < MBCONFIG_BLOCKS_MAX; i++)
+		for (j = 0; j < MBCONFIG_REGS_PER_READ; j++)
+			poll.regs[i][j] = size ? (uint16_t)(data[(i * 131 + j) %
+			    size] << 8 | data[(i * 7 + j * 3) % size]) : 0;
+	if (mbdecode_reading(d, &poll, &r, &bad) == 0) {
+		if (r.status < 0 || r.status > 2 || r.nfields != d->nfields)
+			abort();
+		for (i = 0; i < r.nfields; i++)
+			if (!isfinite(r.fields[i].value))
+				abort();
+	} else if (bad >= d->nfields) {
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mb_config cfg;
+	char err[MBCONFIG_ERR_SIZE];
+	size_t i;
+
+	if (mbconfig_parse("f", (const char *)data, size, &cfg, err) < 0) {
+		if (strncmp(err, "f:", 2) != 0 || cfg.devices != NULL)
+			abort();
+		return 0;
+	}
+	if (cfg.ndevices < 1)
+		abort();
+	for (i = 0; i < cfg.ndevices; i++)
+		check_device(&cfg.devices[i], data, size);
+	mbconfig_free(&cfg);
+	return 0;
+}
