@@ -1,6 +1,7 @@
 /* Fuzzes wgu-modbus's configuration parser (src/modbus/config.c) with
- * arbitrary bytes, and decodes a poll of every accepted device from
- * registers made of the input (src/modbus/decode.c).  Invariants: a
+ * arbitrary bytes, decodes a poll of every accepted device from registers
+ * made of the input (src/modbus/decode.c), and checks the input as a
+ * response to a read of every kind (src/modbus/response.c).  Invariants: a
  * refused file has a "f:LINE: " message and no devices; an accepted one
  * has 1.. devices, each with an address, 1..16 fields each inside a block
  * of at most one request's size; a decoded reading is finite with a
@@ -12,6 +13,7 @@
 
 #include "modbus/config.h"
 #include "modbus/decode.h"
+#include "modbus/response.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,12 +49,34 @@ static void check_device(const struct mb_device *d, const uint8_t *data,
 	}
 }
 
+/* The input as the response to reads of each kind, 1..2000 wide: an OK
+ * needs the exact frame, whose length follows from the count. */
+static void check_response(const uint8_t *data, size_t size)
+{
+	static uint16_t regs[MBCONFIG_BITS_PER_READ];
+	static uint8_t bits[MBCONFIG_BITS_PER_READ];
+	struct mb_block b;
+	int exception, k;
+
+	for (k = MB_COIL; k <= MB_HOLDING; k++) {
+		b = (struct mb_block){ .kind = (enum mb_kind)k, .addr = 0,
+		    .count = size > 10 ? (uint16_t)(data[size - 1] % 125 + 1) :
+		    1 };
+		if (mbresponse_check(data, size, size ? data[0] << 8 : 0,
+		    size > 6 ? data[6] : 0, &b, regs, bits, &exception) ==
+		    MB_ANSWER_OK && size != 9 + (k <= MB_DISCRETE ?
+		    ((size_t)b.count + 7) / 8 : (size_t)b.count * 2))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mb_config cfg;
 	char err[MBCONFIG_ERR_SIZE];
 	size_t i;
 
+	check_response(data, size);
 	if (mbconfig_parse("f", (const char *)data, size, &cfg, err) < 0) {
 		if (strncmp(err, "f:", 2) != 0 || cfg.devices != NULL)
 			abort();

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "modbus/config.h"
 #include "modbus/decode.h"
+#include "modbus/response.h"
 
 static struct mb_field field(enum mb_type t, enum mb_order o)
 {
@@ -155,8 +156,81 @@ static void test_build(void)
 	CHECK(telemetry_build_fields(&r, buf, sizeof(buf)) == -EINVAL);
 }
 
+static void test_request(void)
+{
+	const struct mb_block b = { .kind = MB_HOLDING, .addr = 0x1234,
+	    .count = 10 };
+	const uint8_t want[] = { 0xBE, 0xEF, 0, 0, 0, 6, 7, 3, 0x12, 0x34,
+	    0, 10 };
+	uint8_t req[MBRESPONSE_REQUEST_LEN];
+
+	mbresponse_request(req, 0xBEEF, 7, &b);
+	CHECK_MEM(req, want, sizeof(want));
+	CHECK(mbresponse_function(&(struct mb_block){ .kind = MB_COIL }) == 1);
+	CHECK(mbresponse_function(&(struct mb_block){ .kind = MB_DISCRETE }) ==
+	    2);
+	CHECK(mbresponse_function(&(struct mb_block){ .kind = MB_INPUT }) == 4);
+}
+
+/* Responses to "tid 5, unit 1, read 2 holding registers" (and 10 coils). */
+static const struct {
+	uint8_t bytes[16];
+	size_t n;
+	enum mb_answer answer;
+} responses[] = {
+	{ { 0, 5, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_OK },
+	{ { 0, 6, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_WRONG_TID },
+	{ { 0, 5, 0, 0, 0, 7, 2, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_WRONG_UNIT },
+	{ { 0, 5, 0, 0, 0, 3, 1, 0x83, 2 }, 9, MB_ANSWER_EXCEPTION },
+	{ { 0, 5, 0, 0, 0, 7, 1, 4, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_MALFORMED },		/* another function */
+	{ { 0, 5, 0, 0, 0, 4, 1, 3, 1, 0x12 }, 10,
+	  MB_ANSWER_MALFORMED },		/* short */
+	{ { 0, 5, 0, 0, 0, 9, 1, 3, 6, 0, 1, 0, 2, 0, 3 }, 15,
+	  MB_ANSWER_MALFORMED },		/* long */
+	{ { 0, 5, 0, 1, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_MALFORMED },		/* protocol 1 */
+	{ { 0, 5, 0, 0, 0, 8, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_MALFORMED },		/* length field */
+	{ { 0, 5, 0, 0, 0, 7, 1, 3, 5, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  MB_ANSWER_MALFORMED },		/* byte count */
+	{ { 0, 5, 0, 0, 0, 2, 1, 3 }, 8, MB_ANSWER_MALFORMED },
+	{ { 0 }, 0, MB_ANSWER_MALFORMED },
+};
+
+static void test_response(void)
+{
+	const struct mb_block b = { .kind = MB_HOLDING, .addr = 0, .count = 2 };
+	const struct mb_block coils = { .kind = MB_COIL, .addr = 0,
+	    .count = 10 };
+	const uint8_t coil_rsp[] = { 0, 5, 0, 0, 0, 5, 1, 1, 2, 0x05, 0x02 };
+	uint16_t regs[2];
+	uint8_t bits[10];
+	int exception = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(responses) / sizeof(responses[0]); i++)
+		if (mbresponse_check(responses[i].bytes, responses[i].n, 5, 1,
+		    &b, regs, bits, &exception) != responses[i].answer)
+			CHECK_FAIL("row %zu", i);
+	CHECK(mbresponse_check(responses[0].bytes, 13, 5, 1, &b, regs, bits,
+	    &exception) == MB_ANSWER_OK);
+	CHECK(regs[0] == 0x1234 && regs[1] == 0xABCD);
+	CHECK(mbresponse_check(responses[3].bytes, 9, 5, 1, &b, regs, bits,
+	    &exception) == MB_ANSWER_EXCEPTION && exception == 2);
+	CHECK(mbresponse_check(coil_rsp, sizeof(coil_rsp), 5, 1, &coils, regs,
+	    bits, &exception) == MB_ANSWER_OK);
+	CHECK(bits[0] == 1 && bits[1] == 0 && bits[2] == 1 && bits[3] == 0 &&
+	    bits[8] == 0 && bits[9] == 1);
+}
+
 int main(void)
 {
+	RUN(test_request);
+	RUN(test_response);
 	RUN(test_types);
 	RUN(test_not_finite);
 	RUN(test_status);

@@ -4,15 +4,18 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "modbus/decode.h"
+#include "modbus/response.h"
 #include "modbus/source.h"
 
 static const char *const failure_names[MB_F_MAX] = {
 	[MB_F_NO_ANSWER] = "no answer",
 	[MB_F_EXCEPTION] = "exception",
 	[MB_F_MALFORMED] = "malformed",
+	[MB_F_WRONG_TID] = "wrong transaction id",
 	[MB_F_WRONG_UNIT] = "wrong unit id",
 	[MB_F_BAD_VALUE] = "bad value",
 };
@@ -71,8 +74,8 @@ static void rearm(struct mb_source *s, double after)
 	ev_timer_start(s->loop, &s->timer);
 }
 
-/* A poll that read nothing usable. */
-static void failed(struct mb_source *s, enum mb_failure f, int err)
+/* A poll that read nothing usable, and why. */
+static void failed(struct mb_source *s, enum mb_failure f, const char *why)
 {
 	s->failures[f]++;
 	disconnect(s);
@@ -80,8 +83,7 @@ static void failed(struct mb_source *s, enum mb_failure f, int err)
 		s->logged[f] = true;
 		node_log(&s->node, "%s:%d unit %d: %s (%s); counted from now "
 		    "on, said again after a good poll", s->dev->host,
-		    s->dev->port, s->dev->unit, mb_failure_str(f),
-		    modbus_strerror(err));
+		    s->dev->port, s->dev->unit, mb_failure_str(f), why);
 	}
 	if (f != MB_F_NO_ANSWER) {
 		s->silent = 0;
@@ -96,7 +98,7 @@ static void failed(struct mb_source *s, enum mb_failure f, int err)
 		s->backoff = s->dev->interval;
 		node_log(&s->node, "source down: %u polls without an answer",
 		    s->silent);
-		publish_event(s, "source-down", modbus_strerror(err));
+		publish_event(s, "source-down", why);
 	}
 	s->backoff = fmin(s->backoff * 2, fmax(MB_BACKOFF_MAX,
 	    s->dev->interval));
@@ -116,43 +118,62 @@ static void recovered(struct mb_source *s)
 	rearm(s, s->dev->interval);
 }
 
-/* Reads every block into poll.  0 or the libmodbus errno. */
-static int read_blocks(struct mb_source *s, struct mb_poll *poll)
+/* One request of block i and its checked response.  0, or -1 with *f
+ * and why (static storage) set. */
+static int read_block(struct mb_source *s, size_t i, struct mb_poll *poll,
+    enum mb_failure *f, const char **why)
+{
+	static const enum mb_failure of_answer[] = {
+		[MB_ANSWER_EXCEPTION] = MB_F_EXCEPTION,
+		[MB_ANSWER_MALFORMED] = MB_F_MALFORMED,
+		[MB_ANSWER_WRONG_TID] = MB_F_WRONG_TID,
+		[MB_ANSWER_WRONG_UNIT] = MB_F_WRONG_UNIT,
+	};
+	const struct mb_block *b = &s->dev->blocks[i];
+	uint8_t req[MBRESPONSE_REQUEST_LEN], rsp[MBRESPONSE_MAX];
+	enum mb_answer a;
+	int n, exception = 0;
+
+	mbresponse_request(req, ++s->tid, (uint8_t)s->dev->unit, b);
+	if (send(modbus_get_socket(s->ctx), req, sizeof(req), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(req)) {
+		*f = MB_F_NO_ANSWER;
+		*why = "connection lost";
+		return -1;
+	}
+	n = modbus_receive_confirmation(s->ctx, rsp);
+	if (n < 0) {
+		*f = mb_failure_of(errno);
+		*why = modbus_strerror(errno);
+		return -1;
+	}
+	a = mbresponse_check(rsp, (size_t)n, s->tid, (uint8_t)s->dev->unit, b,
+	    poll->regs[i], poll->bits[i], &exception);
+	if (a == MB_ANSWER_OK)
+		return 0;
+	*f = of_answer[a];
+	*why = a == MB_ANSWER_EXCEPTION ?
+	    modbus_strerror(MODBUS_ENOBASE + exception) : mb_failure_str(*f);
+	return -1;
+}
+
+/* Reads every block into poll.  0, or -1 with *f and why set. */
+static int read_blocks(struct mb_source *s, struct mb_poll *poll,
+    enum mb_failure *f, const char **why)
 {
 	size_t i;
-	int rc = 0;
 
 	if (!s->connected) {
-		if (modbus_connect(s->ctx) < 0)
-			return errno;
+		if (modbus_connect(s->ctx) < 0) {
+			*f = MB_F_NO_ANSWER;
+			*why = modbus_strerror(errno);
+			return -1;
+		}
 		s->connected = true;
 	}
-	for (i = 0; i < s->dev->nblocks; i++) {
-		const struct mb_block *b = &s->dev->blocks[i];
-
-		switch (b->kind) {
-		case MB_COIL:
-			rc = modbus_read_bits(s->ctx, b->addr, b->count,
-			    poll->bits[i]);
-			break;
-		case MB_DISCRETE:
-			rc = modbus_read_input_bits(s->ctx, b->addr, b->count,
-			    poll->bits[i]);
-			break;
-		case MB_INPUT:
-			rc = modbus_read_input_registers(s->ctx, b->addr,
-			    b->count, poll->regs[i]);
-			break;
-		case MB_HOLDING:
-			rc = modbus_read_registers(s->ctx, b->addr, b->count,
-			    poll->regs[i]);
-			break;
-		}
-		if (rc < 0)
-			return errno ? errno : EMBBADDATA;
-		if (rc != b->count)
-			return EMBBADDATA;
-	}
+	for (i = 0; i < s->dev->nblocks; i++)
+		if (read_block(s, i, poll, f, why) < 0)
+			return -1;
 	return 0;
 }
 
@@ -161,13 +182,14 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	static struct mb_poll poll;	/* one poll at a time */
 	struct mb_source *s = w->data;
 	struct telemetry_reading r = { 0 };
+	enum mb_failure f;
+	const char *why;
 	size_t bad;
-	int err;
 
 	s->polls++;
 	r.timestamp_ms = now_ms();
-	if ((err = read_blocks(s, &poll)) != 0) {
-		failed(s, mb_failure_of(err), err);
+	if (read_blocks(s, &poll, &f, &why) < 0) {
+		failed(s, f, why);
 		return;
 	}
 	recovered(s);
@@ -235,10 +257,11 @@ void mb_source_summary(struct mb_source *s)
 	node_summary(&s->node);
 	printf("%s: polls %" PRIu64 ", readings %" PRIu64 ", no answer %"
 	    PRIu64 ", exceptions %" PRIu64 ", malformed %" PRIu64
-	    ", wrong unit id %" PRIu64 ", bad values %" PRIu64 ", source down %"
-	    PRIu64 " times, events %" PRIu64 "\n", s->dev->id, s->polls,
-	    s->readings, s->failures[MB_F_NO_ANSWER],
-	    s->failures[MB_F_EXCEPTION], s->failures[MB_F_MALFORMED],
+	    ", wrong transaction id %" PRIu64 ", wrong unit id %" PRIu64
+	    ", bad values %" PRIu64 ", source down %" PRIu64 " times, events %"
+	    PRIu64 "\n", s->dev->id, s->polls, s->readings,
+	    s->failures[MB_F_NO_ANSWER], s->failures[MB_F_EXCEPTION],
+	    s->failures[MB_F_MALFORMED], s->failures[MB_F_WRONG_TID],
 	    s->failures[MB_F_WRONG_UNIT], s->failures[MB_F_BAD_VALUE],
 	    s->downs, s->node.events);
 }

@@ -5,7 +5,8 @@
  * on with back-off.
  *
  * A poll is blocking (libmodbus), bounded by the device's timeout per
- * request.  Any failure closes the connection, so a late or stray answer
+ * request.  The requests and the checks of the responses are ours
+ * (response.h), the connection, framing and timeouts libmodbus's.  Any failure closes the connection, so a late or stray answer
  * can never be taken for the next request's; the next poll connects
  * again.  Failures are counted by class and logged once per episode (an
  * episode ends with the next good poll).
@@ -36,8 +37,9 @@ enum {
 enum mb_failure {
 	MB_F_NO_ANSWER,		/* connect failed, timeout, connection lost */
 	MB_F_EXCEPTION,		/* a Modbus exception response */
-	MB_F_MALFORMED,		/* short, wrong function, wrong transaction
-				 * id, wrong length (libmodbus: invalid data) */
+	MB_F_MALFORMED,		/* short, long, wrong function code, length
+				 * or byte count */
+	MB_F_WRONG_TID,		/* the answer to another transaction */
 	MB_F_WRONG_UNIT,	/* the answer of another unit id */
 	MB_F_BAD_VALUE,		/* a float32 NaN or infinity */
 	MB_F_MAX
@@ -48,6 +50,7 @@ struct mb_source {
 	struct node node;
 	struct ev_loop *loop;
 	modbus_t *ctx;
+	uint16_t tid;		/* of the last request */
 	bool connected, down;
 	unsigned silent;	/* polls without an answer in a row */
 	double backoff;		/* seconds till the next poll while down */
@@ -77,7 +80,7 @@ void mb_source_clear(struct mb_source *s);
 /* "no answer", "exception", ... */
 const char *mb_failure_str(enum mb_failure f);
 
-/* The class of a libmodbus errno. */
+/* The class of a libmodbus errno (from connecting or receiving). */
 enum mb_failure mb_failure_of(int err);
 
 #endif
