@@ -137,6 +137,9 @@ logged_for() {
 }
 check "readings of plc-01 reach the hub" wait_until 20 \
     sh -c "[ \$(grep -c '\"node_id\":\"plc-01\"' '$prod' 2>/dev/null) -ge 5 ]"
+check "wgu-modbus runs as user wgu-modbus under seccomp" sh -c "
+    [ \"\$(stat -c %U /proc/$mb_pid)\" = wgu-modbus ] &&
+    grep -qx 'Seccomp:[[:space:]]*2' /proc/$mb_pid/status"
 sleep 2
 
 # ---------------------------------------------------------------- values
