@@ -15,6 +15,7 @@
 #             transaction and unit ids, a response that never ends: the
 #             edge keeps running, counts each class, and the hub's log
 #             holds only the good value.
+#   events:   malformed events (bad name, another node's id) rejected.
 #   pipeline: every spooled reading in the log exactly once, nothing
 #             pending at exit.
 #
@@ -26,7 +27,8 @@
 . "$(dirname "$0")/plant.sh"
 
 lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd timeout ss getent ping nft
+lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_pub timeout ss getent \
+    ping nft
 getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
 lib_require_wgu
 [ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
@@ -194,6 +196,18 @@ for line in open(sys.argv[1]):
     if p["node_id"] == "plc-01":
         assert not lo <= p["timestamp"] <= hi, p["timestamp"]
 EOT
+
+# A node's event the historian cannot take is rejected with the reason.
+client_conf c-plc plc-01 "$hubdir/clients/plc-01.pw"
+for m in '{"event":"Bad Event","node_id":"plc-01"}' \
+    '{"event":"source-down","node_id":"plc-02"}'; do
+	ip netns exec "$edge" env XDG_CONFIG_HOME="$lib_tmp/c-plc" \
+	    HOME=/nonexistent mosquitto_pub -i "check-$$" -h 10.0.0.1 -q 1 \
+	    -t "$prefix/plc-01/event" -m "$m"
+done
+check "historian: malformed events rejected with the reason" wait_until 10 \
+    sh -c "grep -q '\"reason\":\"event: needs' '$rejects' &&
+    grep -q '\"reason\":\"event: node_id does not match topic\"' '$rejects'"
 
 # ---------------------------------------------------------------- end
 check "wgu-modbus still runs after the hostile device" is_running "$mb_pid"

@@ -21,6 +21,10 @@
 
 enum { EXIT_USAGE = 2 };
 
+/* At a stop, seconds to wait for the last PUBACKs (a second signal ends
+ * the wait); what is still unacknowledged stays in the spools. */
+#define DRAIN_TIMEOUT 5.0
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -35,13 +39,40 @@ struct program {
 	struct mb_source *src;
 	size_t nsrc;
 	struct ev_loop *loop;
-	ev_timer second;
+	ev_timer second, drain;
 	ev_signal sigint, sigterm;
+	bool draining;
 };
 
-static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static bool all_acked(const struct program *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsrc; i++)
+		if (node_pending(&p->src[i].node) > 0)
+			return false;
+	return true;
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	ev_break(loop, EVBREAK_ALL);
+}
+
+/* The first signal stops the polls and waits a while for the PUBACKs. */
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct program *p = w->data;
+	size_t i;
+
+	if (p->draining || all_acked(p)) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	p->draining = true;
+	for (i = 0; i < p->nsrc; i++)
+		mb_source_stop_polling(&p->src[i]);
+	ev_timer_start(loop, &p->drain);
 }
 
 static void second_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -51,6 +82,8 @@ static void second_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (i = 0; i < p->nsrc; i++)
 		mb_source_tick_second(&p->src[i]);
+	if (p->draining && all_acked(p))
+		ev_break(loop, EVBREAK_ALL);
 }
 
 /* Every device's password, or none when there is no password file. */
@@ -114,9 +147,12 @@ static int run(struct program *p)
 	ev_timer_init(&p->second, second_cb, 1.0, 1.0);
 	p->second.data = p;
 	ev_timer_start(p->loop, &p->second);
+	ev_timer_init(&p->drain, drain_cb, DRAIN_TIMEOUT, 0.0);
 	ev_signal_init(&p->sigint, signal_cb, SIGINT);
+	p->sigint.data = p;
 	ev_signal_start(p->loop, &p->sigint);
 	ev_signal_init(&p->sigterm, signal_cb, SIGTERM);
+	p->sigterm.data = p;
 	ev_signal_start(p->loop, &p->sigterm);
 	ev_run(p->loop, 0);
 	for (i = 0; i < p->nsrc; i++)

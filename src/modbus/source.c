@@ -246,6 +246,12 @@ int mb_source_start(struct mb_source *s)
 	return ret;
 }
 
+void mb_source_stop_polling(struct mb_source *s)
+{
+	ev_timer_stop(s->loop, &s->timer);
+	disconnect(s);
+}
+
 void mb_source_tick_second(struct mb_source *s)
 {
 	node_tick_second(&s->node);

@@ -68,6 +68,9 @@ int mb_source_init(struct mb_source *s, struct ev_loop *loop,
 
 int mb_source_start(struct mb_source *s);
 
+/* No more polls (the node goes on: its PUBACKs and resends). */
+void mb_source_stop_polling(struct mb_source *s);
+
 /* Once a second: the node's housekeeping (node_tick_second()). */
 void mb_source_tick_second(struct mb_source *s);
 
