@@ -246,5 +246,4 @@ check "every spooled reading in the log exactly once" sh -c "
 check "no torn line" none "$lib_tmp/torn"
 check "nothing pending or lost at exit" sh -c "
     [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/modbus.out') = 4 ]"
-[ -n "${MB_DEBUG:-}" ] && cp -r "$lib_tmp" "$MB_DEBUG"
 lib_summary
