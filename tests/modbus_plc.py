@@ -10,6 +10,7 @@ Holding registers (zero-based):
   20, 22          uint32 3000000000 in ABCD, CDAB
   30              int16 -1234
   32              int16 -1234 byte-swapped (BA)
+  40              float32 NaN (ABCD)
 Input register 0: uint16 65000.  Coil 0 and discrete input 0: 1.
 The words are made here with struct, independently of wgu-modbus.
 """
@@ -39,6 +40,7 @@ def main():
     hr[22:24] = words(">I", 3000000000, "cdab")
     hr[30] = struct.unpack(">H", struct.pack(">h", -1234))[0]
     hr[32] = struct.unpack("<H", struct.pack(">h", -1234))[0]
+    hr[40:42] = words(">f", float("nan"), "abcd")
     store = ModbusSlaveContext(
         hr=ModbusSequentialDataBlock(0, hr),
         ir=ModbusSequentialDataBlock(0, [65000] + [0] * 63),

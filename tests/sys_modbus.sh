@@ -16,6 +16,7 @@
 #             edge keeps running, counts each class, and the hub's log
 #             holds only the good value.
 #   events:   malformed events (bad name, another node's id) rejected.
+#   NaN:      a float32 NaN gives no reading, one log line, a count.
 #   pipeline: every spooled reading in the log exactly once, nothing
 #             pending at exit.
 #
@@ -43,7 +44,7 @@ srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib_init
 plant_init m 192.168.81
 rejects=$lib_tmp/prod/industrial_production.rejects.log
-nodes=plc-01,plc-02,plc-03,bad-01
+nodes=plc-01,plc-02,plc-03,bad-01,nan-01
 
 plant_tunnel
 plant_hub_setup $nodes
@@ -112,6 +113,14 @@ interval = 0.5
 timeout = 0.3
 field = f holding 0 float32 warn 100 crit 120
 field = g holding 30 int16 crit 1000
+
+[device nan-01]
+address = 127.0.0.1
+port = 15020
+interval = 0.5
+timeout = 0.3
+field = ok holding 30 int16
+field = f holding 40 float32
 
 [device bad-01]
 address = 127.0.0.1
@@ -234,8 +243,13 @@ check "hostile: each class logged once per episode, not per poll" sh -c "
     [ \$(grep -c 'bad-01: .*: wrong unit id' '$lib_tmp/modbus.log') -lt \
     '$(count 'wrong unit id')' ]"
 
+check "NaN: no reading, counted, said once" sh -c "
+    ! grep -q '\"node_id\":\"nan-01\"' '$prod' &&
+    [ \$(grep -c 'nan-01: field f: not a finite number' '$lib_tmp/modbus.log') = 1 ] &&
+    grep -q '^nan-01: polls .* readings 0, .* bad values [1-9]' '$lib_tmp/modbus.out'"
+
 # ---------------------------------------------------------------- pipeline
-for n in plc-01 plc-02 plc-03 bad-01; do
+for n in plc-01 plc-02 plc-03 bad-01 nan-01; do
 	awk -v n="$n" '$1 == "R" { print n, $2, $3 }' "$spool/$n/spool.log"
 done | sort -u >"$lib_tmp/expected"
 wait_until 20 all_logged "$lib_tmp/expected"
@@ -245,5 +259,5 @@ check "every spooled reading in the log exactly once" sh -c "
     [ \$(sort '$lib_tmp/keys' | uniq -d | wc -l) = 0 ]"
 check "no torn line" none "$lib_tmp/torn"
 check "nothing pending or lost at exit" sh -c "
-    [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/modbus.out') = 4 ]"
+    [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/modbus.out') = 5 ]"
 lib_summary

@@ -105,9 +105,9 @@ static void failed(struct mb_source *s, enum mb_failure f, const char *why)
 	rearm(s, s->backoff);
 }
 
-static void recovered(struct mb_source *s)
+/* The device answered every request of a poll. */
+static void answered(struct mb_source *s)
 {
-	memset(s->logged, 0, sizeof(s->logged));
 	s->silent = 0;
 	if (!s->down)
 		return;
@@ -192,7 +192,7 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		failed(s, f, why);
 		return;
 	}
-	recovered(s);
+	answered(s);
 	if (mbdecode_reading(s->dev, &poll, &r, &bad) < 0) {
 		s->failures[MB_F_BAD_VALUE]++;
 		if (!s->logged[MB_F_BAD_VALUE]) {
@@ -203,6 +203,8 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		return;
 	}
+	/* A good poll ends every episode. */
+	memset(s->logged, 0, sizeof(s->logged));
 	s->readings++;
 	node_publish(&s->node, &r);
 }
