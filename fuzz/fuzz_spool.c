@@ -1,4 +1,4 @@
-/* Fuzzes the spool's record parser (src/sim/spool_record.c): the input is
+/* Fuzzes the spool's record parser (src/edge/spool_record.c): the input is
  * a spool.log as a full disk, a crash or a careless editor may leave it,
  * cut into lines the way spool_open() reads it.  Checked for every line:
  *
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/spool_record.h"
+#include "edge/spool_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

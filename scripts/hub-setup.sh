@@ -246,11 +246,13 @@ staged "$plain" "$passwd"
 	echo
 	echo "user $historian"
 	echo "topic read $prefix/+/telemetry"
+	echo "topic read $prefix/+/event"
 	echo "topic write $prefix/+/cmd"
 	for n in $node_list; do
 		echo
 		echo "user $n"
 		echo "topic write $prefix/$n/telemetry"
+		echo "topic write $prefix/$n/event"
 		echo "topic read $prefix/$n/cmd"
 	done
 } >"$stage_b/wgu-hub.acl"

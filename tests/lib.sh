@@ -52,10 +52,10 @@ lib_require_wgu() {
 	lib_sandbox_users
 }
 
-# The users wgu, wgu-historian and wgu-sim become once set up (make
+# The users wgu, wgu-historian, wgu-sim and wgu-modbus become once set up (make
 # install creates them): made here when missing, as make install would.
 lib_sandbox_users() {
-	for lib_u in wgu wgu-historian wgu-sim; do
+	for lib_u in wgu wgu-historian wgu-sim wgu-modbus; do
 		getent passwd "$lib_u" >/dev/null && continue
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 		    "$lib_u" || { echo "FAIL: cannot create user $lib_u"

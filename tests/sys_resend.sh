@@ -12,7 +12,7 @@
 #            reports it and publishes a resend request on the node's command
 #            topic; the simulator replays those readings from its spool
 #            (acknowledged ones are kept there as history, see
-#            src/sim/spool.h); the gap closes and the log holds every seq
+#            src/edge/spool.h); the gap closes and the log holds every seq
 #            of the run exactly once.  With resend handling disabled on
 #            either side, the readings never come back and this fails.
 #   share:   two historians in one MQTT 5 shared subscription group split

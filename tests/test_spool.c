@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "sim/spool.h"
+#include "edge/spool.h"
 
 static char dir[64];
 

@@ -125,6 +125,18 @@ const struct sandbox_policy sandbox_sim_policy = {
 	.netlink = true,
 };
 
+/* wgu-modbus: the spool as wgu-sim's; libmodbus needs only the base
+ * set (sockets, select, fcntl). */
+const struct sandbox_policy sandbox_modbus_policy = {
+	.program = "wgu-modbus",
+	.user_env = "WGU_MODBUS_USER",
+	.default_user = "wgu-modbus",
+	.keep_caps = 0,
+	.syscalls = sim_syscalls,
+	.write_opens = true,
+	.netlink = true,
+};
+
 /* Calls that kill: what an attacker wants and no program here makes. */
 static const char *const kill_syscalls[] = {
 	"execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv",

@@ -61,6 +61,7 @@ int sandbox_mkdir(const struct sandbox_policy *p, const char *path,
 extern const struct sandbox_policy sandbox_daemon_policy;
 extern const struct sandbox_policy sandbox_historian_policy;
 extern const struct sandbox_policy sandbox_sim_policy;
+extern const struct sandbox_policy sandbox_modbus_policy;
 
 /* The system calls every program makes (libev, malloc, time, signals,
  * logging, the sanitizers' runtime), NULL-terminated. */

@@ -32,16 +32,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* To the reject log, with the reason; topic may be NULL. */
-static void reject(struct ingest *in, uint64_t received, const char *topic,
-    const char *reason, const void *raw, size_t rawlen)
+/* To the reject log, with the reason; topic may be NULL.  A node's event
+ * (is_event) goes there too, with its name as the reason: the log of
+ * everything that is not a reading. */
+static void reject_or_event(struct ingest *in, uint64_t received,
+    const char *topic, const char *reason, const void *raw, size_t rawlen,
+    bool is_event)
 {
 	char *line = histlog_format_reject(received, topic, reason, raw, rawlen);
 	int ret = line ? histlog_append(&in->rejects, line, strlen(line)) :
 	    -ENOMEM;
 	char shown[256] = "-";
 
-	in->n.rejected++;
+	if (is_event)
+		in->n.events++;
+	else
+		in->n.rejected++;
 	if (topic) {
 		/* The topic level matched by '+' is the sender's choice: keep
 		 * control bytes (escape sequences) off the terminal. */
@@ -62,7 +68,50 @@ static void reject(struct ingest *in, uint64_t received, const char *topic,
 		in->n.write_errors++;
 	}
 	free(line);
-	view_event(in->view, VIEW_REJECTED, "REJECTED %s: %s", shown, reason);
+	if (is_event)
+		view_event(in->view, VIEW_SESSION, "EVENT %s: %s", shown,
+		    reason);
+	else
+		view_event(in->view, VIEW_REJECTED, "REJECTED %s: %s", shown,
+		    reason);
+}
+
+static void reject(struct ingest *in, uint64_t received, const char *topic,
+    const char *reason, const void *raw, size_t rawlen)
+{
+	reject_or_event(in, received, topic, reason, raw, rawlen, false);
+}
+
+/* An event on PREFIX/NODE/event: a JSON object of at most
+ * TELEMETRY_PAYLOAD_MAX bytes with "event" (1..32 of [a-z-]) and
+ * "node_id" (the topic's node).  Logged as it came; anything else is
+ * rejected. */
+static void event_message(struct ingest *in, uint64_t received,
+    const char *topic, const char *node, const void *payload, size_t len)
+{
+	const cJSON *ev, *id;
+	cJSON *root = NULL;
+	char reason[64];
+	const char *why = NULL;
+
+	if (len > TELEMETRY_PAYLOAD_MAX || memchr(payload, '\0', len) != NULL ||
+	    (root = cJSON_ParseWithLength(payload, len)) == NULL ||
+	    !cJSON_IsObject(root))
+		why = "event: not a JSON object of at most 1024 bytes";
+	else if (!cJSON_IsString(ev = cJSON_GetObjectItemCaseSensitive(root,
+	    "event")) || strlen(ev->valuestring) < 1 ||
+	    strlen(ev->valuestring) > 32 ||
+	    strspn(ev->valuestring, "abcdefghijklmnopqrstuvwxyz-") !=
+	    strlen(ev->valuestring))
+		why = "event: needs \"event\", 1..32 characters of [a-z-]";
+	else if (!cJSON_IsString(id = cJSON_GetObjectItemCaseSensitive(root,
+	    "node_id")) || strcmp(id->valuestring, node) != 0)
+		why = "event: node_id does not match topic";
+	if (why == NULL)
+		snprintf(reason, sizeof(reason), "event %s", ev->valuestring);
+	reject_or_event(in, received, topic, why ? why : reason, payload, len,
+	    why == NULL);
+	cJSON_Delete(root);
 }
 
 /* validate: 0 and *a (a->payload to delete), or rejected and -EINVAL. */
@@ -214,8 +263,13 @@ void ingest_message(struct ingest *in, const char *topic,
     const void *payload, size_t len)
 {
 	struct accepted a = { .received = now_ms(), .topic = topic };
+	char node[TELEMETRY_NODE_ID_MAX + 1];
 
 	in->n.received++;
+	if (telemetry_topic_node(topic, "event", node) == 0) {
+		event_message(in, a.received, topic, node, payload, len);
+		return;
+	}
 	/* Readings with boot_id/seq are logged exactly once (dedup.h), those
 	 * without at least once (recent.h): admit() and remember() pick. */
 	if (validate(in, &a, payload, len) < 0)

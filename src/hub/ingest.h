@@ -59,6 +59,7 @@ struct ingest_config {
 struct ingest_counters {
 	uint64_t received, logged, duplicates, rejected, write_errors;
 	uint64_t refused;	/* of rejected: no room for their state */
+	uint64_t events;	/* nodes' events, in the reject log */
 };
 
 struct ingest {

@@ -81,7 +81,8 @@ static void usage(FILE *f)
 "  --username U           MQTT user (historian)\n"
 "  --password-file FILE   first line is the password (none: no password)\n"
 "  --client-id ID         fixed id of the persistent session (wgu-historian)\n"
-"  --topic-prefix P       topics are P/NODE/telemetry and P/NODE/cmd\n"
+"  --topic-prefix P       topics are P/NODE/telemetry, P/NODE/event and\n"
+"                         P/NODE/cmd\n"
 "                         (" TELEMETRY_DEFAULT_PREFIX ")\n"
 "  --log PATH             production log (industrial_production.log)\n"
 "  --reject-log PATH      rejected payloads (LOG with .rejects.log)\n"
@@ -462,7 +463,7 @@ int main(int argc, char **argv)
 	if (ac.checkpoints == NULL || ac.key == NULL)
 		return 1;
 	if (session_subscription(topic, sizeof(topic), h.opt.prefix,
-	    h.opt.share) < 0)
+	    h.opt.share, "telemetry") < 0)
 		bad_option("--topic-prefix or --share too long");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);

@@ -16,11 +16,11 @@ enum {
 #define SESSION_NEVER_EXPIRES UINT32_MAX
 
 int session_subscription(char *buf, size_t cap, const char *prefix,
-    const char *share)
+    const char *share, const char *kind)
 {
-	int n = snprintf(buf, cap, "%s%s%s%s/+/telemetry",
+	int n = snprintf(buf, cap, "%s%s%s%s/+/%s",
 	    share ? "$share/" : "", share ? share : "", share ? "/" : "",
-	    prefix);
+	    prefix, kind);
 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
@@ -52,8 +52,13 @@ static void on_connected(struct mqtt_loop *ml, int rc, void *ctx)
 	if (ret != MOSQ_ERR_SUCCESS)
 		view_warn("subscribe %s: %s", s->sub_topic,
 		    mosquitto_strerror(ret));
+	ret = mosquitto_subscribe(s->mosq, NULL, s->event_topic, 1);
+	if (ret != MOSQ_ERR_SUCCESS)
+		view_warn("subscribe %s: %s", s->event_topic,
+		    mosquitto_strerror(ret));
 	view_event(s->view, VIEW_SESSION, "connected to %s:%d, subscribed to "
-	    "%s", s->cfg.broker, s->cfg.port, s->sub_topic);
+	    "%s and %s", s->cfg.broker, s->cfg.port, s->sub_topic,
+	    s->event_topic);
 	s->ops->connected(s->ctx);
 }
 
@@ -80,7 +85,9 @@ int session_init(struct session *s, struct ev_loop *loop,
 	*s = (struct session){ .cfg = *cfg, .view = view, .ops = ops,
 	    .ctx = ctx };
 	if ((ret = session_subscription(s->sub_topic, sizeof(s->sub_topic),
-	    cfg->prefix, cfg->share)) < 0)
+	    cfg->prefix, cfg->share, "telemetry")) < 0 ||
+	    (ret = session_subscription(s->event_topic,
+	    sizeof(s->event_topic), cfg->prefix, cfg->share, "event")) < 0)
 		return ret;
 	/* Clean session off: the broker keeps the subscription and queues
 	 * what arrives while we are away.  Shared subscriptions are MQTT 5,

@@ -46,12 +46,14 @@ struct session {
 	struct mqtt_loop ml;
 	mosquitto_property *connect_props;	/* MQTT 5 (--share) only */
 	char sub_topic[SESSION_TOPIC_MAX];
+	char event_topic[SESSION_TOPIC_MAX];	/* PREFIX/+/event */
 };
 
-/* The subscription: PREFIX/+/telemetry, or $share/GROUP/PREFIX/+/telemetry.
- * Returns 0, or -ENAMETOOLONG when it does not fit in cap. */
+/* A subscription: PREFIX/+/KIND, or $share/GROUP/PREFIX/+/KIND (KIND
+ * "telemetry" for readings, "event" for the nodes' events).  Returns 0, or
+ * -ENAMETOOLONG when it does not fit in cap. */
 int session_subscription(char *buf, size_t cap, const char *prefix,
-    const char *share);
+    const char *share, const char *kind);
 
 /* Creates the client with the credentials (password may be NULL; the
  * caller wipes its copy afterwards, libmosquitto keeps its own).  cfg's

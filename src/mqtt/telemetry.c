@@ -742,14 +742,32 @@ static int print_into(cJSON *root, char *buf, size_t cap)
 	return (int)n;
 }
 
-static bool reading_valid(const struct telemetry_reading *r)
+/* What every built reading needs: timestamp, node_id, boot_id, seq. */
+static bool header_valid(const struct telemetry_reading *r)
 {
 	/* An integer below 1e11 would read back as seconds. */
 	return (double)r->timestamp_ms >= TELEMETRY_SECONDS_BELOW &&
 	    r->timestamp_ms <= TELEMETRY_TIME_MS_MAX &&
 	    telemetry_node_id_valid(r->node_id) &&
 	    r->boot_id >= 1 && (double)r->boot_id <= INT_LIMIT &&
-	    r->seq >= 1 && (double)r->seq <= INT_LIMIT &&
+	    r->seq >= 1 && (double)r->seq <= INT_LIMIT;
+}
+
+/* The header members of a built reading; 0 or -ENOMEM. */
+static int add_header(cJSON *root, const struct telemetry_reading *r)
+{
+	if (!cJSON_AddNumberToObject(root, "timestamp",
+	    (double)r->timestamp_ms) ||
+	    !cJSON_AddStringToObject(root, "node_id", r->node_id) ||
+	    !cJSON_AddNumberToObject(root, "boot_id", (double)r->boot_id) ||
+	    !cJSON_AddNumberToObject(root, "seq", (double)r->seq))
+		return -ENOMEM;
+	return 0;
+}
+
+static bool reading_valid(const struct telemetry_reading *r)
+{
+	return header_valid(r) &&
 	    isfinite(r->p) && r->p >= TELEMETRY_P_MIN && r->p <= TELEMETRY_P_MAX &&
 	    isfinite(r->t) && r->t >= TELEMETRY_T_MIN && r->t <= TELEMETRY_T_MAX &&
 	    isfinite(r->v) && r->v >= TELEMETRY_V_MIN && r->v <= TELEMETRY_V_MAX &&
@@ -767,11 +785,7 @@ int telemetry_build(const struct telemetry_reading *r, char *buf, size_t cap)
 	root = cJSON_CreateObject();
 	if (root == NULL)
 		return -ENOMEM;
-	if (!cJSON_AddNumberToObject(root, "timestamp",
-	    (double)r->timestamp_ms) ||
-	    !cJSON_AddStringToObject(root, "node_id", r->node_id) ||
-	    !cJSON_AddNumberToObject(root, "boot_id", (double)r->boot_id) ||
-	    !cJSON_AddNumberToObject(root, "seq", (double)r->seq) ||
+	if (add_header(root, r) < 0 ||
 	    (data = cJSON_AddObjectToObject(root, "data")) == NULL ||
 	    !cJSON_AddNumberToObject(data, "p", r->p) ||
 	    !cJSON_AddNumberToObject(data, "t", r->t) ||
@@ -786,6 +800,57 @@ int telemetry_build(const struct telemetry_reading *r, char *buf, size_t cap)
 	    TELEMETRY_OK || !back.has_seq || isnan(back.p) ||
 	    isnan(back.t) || isnan(back.v) ||
 	    back.status != (int)telemetry_status(back.p, back.t, back.v)))
+		ret = -EINVAL;
+out:
+	cJSON_Delete(root);
+	return ret;
+}
+
+static bool fields_valid(const struct telemetry_reading *r)
+{
+	size_t i, j;
+
+	if (r->nfields < 1 || r->nfields > TELEMETRY_FIELDS_MAX ||
+	    r->status < TELEMETRY_NORMAL || r->status > TELEMETRY_CRITICAL)
+		return false;
+	for (i = 0; i < r->nfields; i++) {
+		if (!name_valid(r->fields[i].name, TELEMETRY_FIELD_NAME_MAX) ||
+		    !isfinite(r->fields[i].value))
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(r->fields[i].name, r->fields[j].name) == 0)
+				return false;
+	}
+	return true;
+}
+
+int telemetry_build_fields(const struct telemetry_reading *r, char *buf,
+    size_t cap)
+{
+	struct telemetry_reading back;
+	cJSON *root, *data;
+	size_t i;
+	int ret = -ENOMEM;
+
+	if (!header_valid(r) || !fields_valid(r))
+		return -EINVAL;
+	root = cJSON_CreateObject();
+	if (root == NULL)
+		return -ENOMEM;
+	if (add_header(root, r) < 0 ||
+	    (data = cJSON_AddObjectToObject(root, "data")) == NULL)
+		goto out;
+	for (i = 0; i < r->nfields; i++)
+		if (!cJSON_AddNumberToObject(data, r->fields[i].name,
+		    r->fields[i].value))
+			goto out;
+	if (!cJSON_AddNumberToObject(root, "status", r->status))
+		goto out;
+	ret = print_into(root, buf, cap);
+	/* A field named p, t or v must also pass the historian's
+	 * plausibility range: never emit what it would reject. */
+	if (ret >= 0 && telemetry_parse(buf, (size_t)ret, &back, NULL) !=
+	    TELEMETRY_OK)
 		ret = -EINVAL;
 out:
 	cJSON_Delete(root);

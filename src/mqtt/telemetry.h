@@ -50,7 +50,9 @@
  * duplicated member is rejected, since two readers could pick different
  * copies.
  *
- * Topics: PREFIX/NODE/telemetry (data, node -> historian) and
+ * Topics: PREFIX/NODE/telemetry (data, node -> historian),
+ * PREFIX/NODE/event (events about the node's source, node -> historian,
+ * logged as they come: wgu-modbus's source-down/source-up) and
  * PREFIX/NODE/cmd (commands, historian -> node).  A command is a JSON object;
  * the only one is the resend request, sent only to nodes that use seq
  *
@@ -228,6 +230,14 @@ bool telemetry_node_id_valid(const char *id);
  * -ENOSPC when cap is too small, -ENOMEM. */
 int telemetry_build(const struct telemetry_reading *r, char *buf, size_t cap);
 
+/* As telemetry_build(), for any device: data is fields[0..nfields) in
+ * that order (1..TELEMETRY_FIELDS_MAX, valid distinct names, finite
+ * values; p, t, v within their plausibility ranges) and status any of
+ * 0, 1, 2 (the device's verdict); p, t, v and has_seq are ignored.
+ * Returns the length, -EINVAL, -ENOSPC or -ENOMEM. */
+int telemetry_build_fields(const struct telemetry_reading *r, char *buf,
+    size_t cap);
+
 /* Parses and validates a payload of len bytes (need not be NUL-terminated;
  * any bytes at all are safe).  Returns TELEMETRY_OK and fills *out, or a
  * reason (and err, if not NULL) and leaves *out unspecified.  opts may be
@@ -311,7 +321,7 @@ int telemetry_resend_build(const struct telemetry_resend *rq, char *buf,
 enum telemetry_reject telemetry_resend_parse(const void *buf, size_t len,
     struct telemetry_resend *out, struct telemetry_error *err);
 
-/* Writes PREFIX/NODE/KIND into buf (KIND is "telemetry" or "cmd").
+/* Writes PREFIX/NODE/KIND into buf (KIND is "telemetry", "event" or "cmd").
  * Returns its length, -EINVAL for an invalid node id or an empty prefix,
  * or -ENOSPC. */
 int telemetry_topic(char *buf, size_t cap, const char *prefix,

@@ -34,6 +34,20 @@ static void start_drain(struct fleet *f)
 	ev_timer_start(f->loop, &f->drain);
 }
 
+/* One reading of node i's model at model time elapsed (seconds). */
+static void generate(struct fleet *f, int i, double elapsed)
+{
+	struct telemetry_reading r = { 0 };
+	struct model_sample s;
+
+	model_sample(&f->models[i], elapsed, &s);
+	r.p = s.p;
+	r.t = s.t;
+	r.v = s.v;
+	r.status = s.status;
+	node_publish(&f->nodes[i], &r);
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fleet *f = w->data;
@@ -46,7 +60,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	for (i = 0; i < f->nnodes; i++)
-		node_generate(&f->nodes[i], elapsed);
+		generate(f, i, elapsed);
 	f->ticks++;
 }
 
@@ -71,17 +85,18 @@ int fleet_init(struct fleet *f, struct ev_loop *loop,
 	f->sync.data = f;
 	ev_timer_init(&f->drain, drain_cb, FLEET_DRAIN_TIMEOUT, 0.0);
 	f->nodes = calloc((size_t)cap, sizeof(*f->nodes));
-	return f->nodes ? 0 : -ENOMEM;
+	f->models = calloc((size_t)cap, sizeof(*f->models));
+	return f->nodes && f->models ? 0 : -ENOMEM;
 }
 
 int fleet_add(struct fleet *f, const struct node_config *cfg, const char *id,
-    uint64_t seed, const char *password)
+    uint64_t seed, double cycle, const char *password)
 {
 	if (f->nnodes == f->cap)
 		return -ENOSPC;
+	model_init(&f->models[f->nnodes], seed, cycle);
 	/* Counted first: fleet_clear() frees what a failed init made. */
-	return node_init(&f->nodes[f->nnodes++], f->loop, cfg, id, seed,
-	    password);
+	return node_init(&f->nodes[f->nnodes++], f->loop, cfg, id, password);
 }
 
 int fleet_start(struct fleet *f)
@@ -126,6 +141,8 @@ void fleet_clear(struct fleet *f)
 	for (i = 0; f->nodes && i < f->nnodes; i++)
 		node_clear(&f->nodes[i]);
 	free(f->nodes);
+	free(f->models);
 	f->nodes = NULL;
+	f->models = NULL;
 	f->nnodes = 0;
 }

@@ -16,7 +16,8 @@
 
 #include <ev.h>
 
-#include "sim/node.h"
+#include "edge/node.h"
+#include "sim/model.h"
 
 #define FLEET_DRAIN_TIMEOUT 10.0	/* seconds to wait for PUBACKs */
 
@@ -30,6 +31,7 @@ struct fleet {
 	struct ev_loop *loop;
 	struct fleet_schedule sched;
 	struct node *nodes;
+	struct model *models;	/* nodes[i]'s source */
 	int nnodes, cap;
 	bool started;
 	ev_timer tick, sync, drain;
@@ -41,9 +43,10 @@ struct fleet {
 int fleet_init(struct fleet *f, struct ev_loop *loop,
     const struct fleet_schedule *sched, int cap);
 
-/* node_init() of the next node (see node.h).  0 or a negative errno. */
+/* node_init() of the next node (see node.h) and its model (seed, anomaly
+ * cycle in seconds).  0 or a negative errno. */
 int fleet_add(struct fleet *f, const struct node_config *cfg, const char *id,
-    uint64_t seed, const char *password);
+    uint64_t seed, double cycle, const char *password);
 
 /* Connects every node and starts the timers.  0 or a negative errno. */
 int fleet_start(struct fleet *f);

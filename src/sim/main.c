@@ -21,13 +21,13 @@
 
 #include "common/sandbox.h"
 #include "mqtt/telemetry.h"
+#include "edge/node.h"
+#include "edge/password.h"
 #include "sim/fleet.h"
 #include "sim/model.h"
-#include "sim/node.h"
 
 enum {
 	NODES_MAX = 999,
-	PASSWORD_MAX = 256,
 	EXIT_USAGE = 2,
 };
 
@@ -230,42 +230,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		    "username of each node is its id");
 }
 
-/* Finds the password for user in the file: the whole first line for a
- * single node, else the line "user:password".  The password never appears
- * on the command line (ps would show it). */
-static int read_password(const char *path, const char *user, bool single,
-    char out[static PASSWORD_MAX])
-{
-	FILE *f = fopen(path, "r");
-	char line[PASSWORD_MAX + TELEMETRY_NODE_ID_MAX + 8];
-	size_t ulen = strlen(user);
-	int ret = -ENOENT;
-
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t n = strcspn(line, "\r\n");
-		const char *pw = line;
-
-		line[n] = '\0';
-		if (!single) {
-			if (strncmp(line, user, ulen) != 0 || line[ulen] != ':')
-				continue;
-			pw = line + ulen + 1;
-		}
-		if (strlen(pw) >= PASSWORD_MAX) {
-			ret = -ENAMETOOLONG;
-			break;
-		}
-		memcpy(out, pw, strlen(pw) + 1);
-		ret = 0;
-		break;
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
-	return ret;
-}
-
 /* The id of node i: ID, or ID-01 .. ID-N with --nodes. */
 static void node_id(const struct options *o, int i,
     char id[static TELEMETRY_NODE_ID_MAX + 1])
@@ -282,7 +246,7 @@ static void node_id(const struct options *o, int i,
 /* Every node must find its password before anything starts. */
 static void check_passwords(const struct options *o)
 {
-	char id[TELEMETRY_NODE_ID_MAX + 1], pw[PASSWORD_MAX];
+	char id[TELEMETRY_NODE_ID_MAX + 1], pw[EDGE_PASSWORD_MAX];
 	int i, ret;
 
 	for (i = 0; o->password_file && i < o->nodes; i++) {
@@ -290,7 +254,7 @@ static void check_passwords(const struct options *o)
 
 		node_id(o, i, id);
 		user = o->username ? o->username : id;
-		ret = read_password(o->password_file, user, o->nodes == 1, pw);
+		ret = edge_password_read(o->password_file, user, o->nodes == 1, pw);
 		explicit_bzero(pw, sizeof(pw));
 		if (ret < 0)
 			bad_option("--password-file %s: %s%s", o->password_file,
@@ -308,14 +272,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static int add_node(struct fleet *f, const struct options *o,
     const struct node_config *cfg, int i)
 {
-	char id[TELEMETRY_NODE_ID_MAX + 1], pw[PASSWORD_MAX];
+	char id[TELEMETRY_NODE_ID_MAX + 1], pw[EDGE_PASSWORD_MAX];
 	const char *user;
 	int ret;
 
 	node_id(o, i, id);
 	user = o->username ? o->username : id;
 	if (o->password_file) {
-		ret = read_password(o->password_file, user, o->nodes == 1, pw);
+		ret = edge_password_read(o->password_file, user, o->nodes == 1, pw);
 		if (ret < 0) {
 			fprintf(stderr, "wgu-sim: %s: --password-file %s: %s\n",
 			    id, o->password_file, ret == -ENOENT ?
@@ -323,7 +287,7 @@ static int add_node(struct fleet *f, const struct options *o,
 			return ret;
 		}
 	}
-	ret = fleet_add(f, cfg, id, o->seed + (uint64_t)i,
+	ret = fleet_add(f, cfg, id, o->seed + (uint64_t)i, o->cycle,
 	    o->password_file ? pw : NULL);
 	explicit_bzero(pw, sizeof(pw));
 	return ret;
@@ -358,9 +322,10 @@ int main(int argc, char **argv)
 	mosquitto_lib_init();
 	loop = EV_DEFAULT;
 	cfg = (struct node_config){
+		.prog = "wgu-sim", .policy = &sandbox_sim_policy,
 		.broker = opt.broker, .port = opt.port, .prefix = opt.prefix,
 		.spool_dir = opt.spool_dir, .username = opt.username,
-		.cycle = opt.cycle, .spool_max = opt.spool_max,
+		.spool_max = opt.spool_max,
 	};
 	sched = (struct fleet_schedule){ .rate = opt.rate, .count = opt.count,
 	    .duration = opt.duration };

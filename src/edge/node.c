@@ -1,5 +1,5 @@
-/* One virtual edge node of wgu-sim: model, spool, MQTT session, the
- * publish window and resend requests (see node.h). */
+/* One edge node: spool, MQTT session, the publish window and resend
+ * requests (see node.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "common/sandbox.h"
-#include "sim/node.h"
+#include "edge/node.h"
 
 enum {
 	KEEPALIVE = 30,
@@ -20,9 +20,7 @@ void node_log(const struct node *n, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "wgu-sim: ");
-	if (n)
-		fprintf(stderr, "%s: ", n->id);
+	fprintf(stderr, "%s: %s: ", n->cfg->prog, n->id);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -160,24 +158,20 @@ static void flush_held(struct node *n)
 	pump(n);
 }
 
-void node_generate(struct node *n, double elapsed)
+void node_publish(struct node *n, const struct telemetry_reading *in)
 {
-	struct telemetry_reading r = { 0 };
-	struct model_sample s;
+	struct telemetry_reading r = *in;
 	char payload[TELEMETRY_PAYLOAD_MAX];
 	int len, ret;
 
-	model_sample(&n->model, elapsed, &s);
-	r.timestamp_ms = now_ms();
+	if (r.timestamp_ms == 0)
+		r.timestamp_ms = now_ms();
 	snprintf(r.node_id, sizeof(r.node_id), "%s", n->id);
 	r.boot_id = n->sp.boot_id;
 	r.seq = ++n->seq;
-	r.p = s.p;
-	r.t = s.t;
-	r.v = s.v;
-	r.status = s.status;
 	n->generated++;
-	len = telemetry_build(&r, payload, sizeof(payload));
+	len = r.nfields == 0 ? telemetry_build(&r, payload, sizeof(payload)) :
+	    telemetry_build_fields(&r, payload, sizeof(payload));
 	if (len < 0) {
 		node_log(n, "seq %" PRIu64 ": cannot encode: %s", r.seq,
 		    strerror(-len));
@@ -207,6 +201,22 @@ void node_generate(struct node *n, double elapsed)
 	pump(n);
 }
 
+int node_event(struct node *n, const char *json)
+{
+	int rc;
+
+	if (!mqtt_loop_connected(&n->ml))
+		return -ENOTCONN;
+	rc = mosquitto_publish(n->mosq, NULL, n->event_topic,
+	    (int)strlen(json), json, 1, false);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		node_log(n, "event: %s", mosquitto_strerror(rc));
+		return -EIO;
+	}
+	n->events++;
+	return 0;
+}
+
 void node_tick_second(struct node *n)
 {
 	int ret;
@@ -230,10 +240,10 @@ size_t node_pending(const struct node *n)
 	return n->sp.pending;
 }
 
-static int make_dir(const char *path)
+static int make_dir(const struct node *n, const char *path)
 {
-	/* sandbox: a new directory is given to user wgu-sim */
-	int ret = sandbox_mkdir(&sandbox_sim_policy, path, 0700);
+	/* sandbox: a new directory is given to the program's user */
+	int ret = sandbox_mkdir(n->cfg->policy, path, 0700);
 
 	if (ret < 0 && ret != -EEXIST)
 		return ret;
@@ -248,10 +258,11 @@ static int open_spool(struct node *n)
 	if (snprintf(path, sizeof(path), "%s/%s", n->cfg->spool_dir, n->id) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if ((ret = make_dir(path)) < 0 ||
+	if ((ret = make_dir(n, path)) < 0 ||
 	    (ret = spool_open(&n->sp, path, n->cfg->spool_max)) < 0) {
-		node_log(n, "spool %s: %s", path, ret == -EBUSY ?
-		    "in use by another wgu-sim" : strerror(-ret));
+		node_log(n, "spool %s: %s%s", path, ret == -EBUSY ?
+		    "in use by another " : strerror(-ret),
+		    ret == -EBUSY ? n->cfg->prog : "");
 		return ret;
 	}
 	n->spool_open = true;
@@ -285,8 +296,7 @@ static int new_client(struct node *n, struct ev_loop *loop,
 }
 
 int node_init(struct node *n, struct ev_loop *loop,
-    const struct node_config *cfg, const char *id, uint64_t seed,
-    const char *password)
+    const struct node_config *cfg, const char *id, const char *password)
 {
 	int ret;
 
@@ -294,13 +304,14 @@ int node_init(struct node *n, struct ev_loop *loop,
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	if (telemetry_topic(n->topic, sizeof(n->topic), cfg->prefix, n->id,
 	    "telemetry") < 0 || telemetry_topic(n->cmd_topic,
-	    sizeof(n->cmd_topic), cfg->prefix, n->id, "cmd") < 0) {
+	    sizeof(n->cmd_topic), cfg->prefix, n->id, "cmd") < 0 ||
+	    telemetry_topic(n->event_topic, sizeof(n->event_topic),
+	    cfg->prefix, n->id, "event") < 0) {
 		node_log(n, "topic too long");
 		return -EINVAL;
 	}
 	if ((ret = open_spool(n)) < 0)
 		return ret;
-	model_init(&n->model, seed, cfg->cycle);
 	return new_client(n, loop, password);
 }
 

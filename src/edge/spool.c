@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/spool.h"
-#include "sim/spool_record.h"
+#include "edge/spool.h"
+#include "edge/spool_record.h"
 
 #define LOG_NAME "spool.log"
 #define LOG_TMP "spool.log.tmp"

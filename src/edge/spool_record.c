@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/spool_record.h"
+#include "edge/spool_record.h"
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): it catches the cut or
  * merged records a short write leaves, and flipped bits. */

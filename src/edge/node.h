@@ -1,8 +1,9 @@
-/* One virtual edge node of wgu-sim: its sensor model (model.h), its spool
- * (spool.h) in SPOOL_DIR/NODE_ID, and an MQTT session of its own (client
- * id and username = node id unless given) driven by mqtt_loop.h.
+/* One edge node, shared by wgu-sim (readings from its sensor model) and
+ * wgu-modbus (readings from a device's polls): its spool (spool.h) in
+ * SPOOL_DIR/NODE_ID, and an MQTT session of its own (client id and
+ * username = node id unless given) driven by mqtt_loop.h.
  *
- * A reading is generated (node_generate), appended to the spool, and
+ * A reading is handed over (node_publish), appended to the spool, and
  * published in spool order only while connected, at most NODE_INFLIGHT_MAX
  * unacknowledged at a time: nothing waits in libmosquitto's memory queue
  * while the broker is away.  The PUBACK acknowledges the reading in the
@@ -15,8 +16,8 @@
  * Usage: node_init() (after mosquitto_lib_init()), node_start(), the loop
  * runs, node_stop(), node_clear().  node_clear() is safe on a node whose
  * node_init() failed or never ran (zeroed). */
-#ifndef WGU_SIM_NODE_H
-#define WGU_SIM_NODE_H
+#ifndef WGU_EDGE_NODE_H
+#define WGU_EDGE_NODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +29,7 @@
 #include "mqtt/mqtt_loop.h"
 #include "mqtt/telemetry.h"
 #include "sim/model.h"
-#include "sim/spool.h"
+#include "edge/spool.h"
 
 enum {
 	NODE_INFLIGHT_MAX = 32,
@@ -37,10 +38,11 @@ enum {
 
 /* What every node shares; the strings must outlive the nodes. */
 struct node_config {
+	const char *prog;	/* "wgu-sim": the log lines' prefix */
+	const struct sandbox_policy *policy;	/* owner of new directories */
 	const char *broker, *prefix, *spool_dir;
 	const char *username;	/* NULL: the node id */
 	int port;
-	double cycle;		/* model anomaly cycle, seconds */
 	size_t spool_max;
 };
 
@@ -53,38 +55,45 @@ struct node {
 	const struct node_config *cfg;
 	char id[TELEMETRY_NODE_ID_MAX + 1];
 	char topic[NODE_TOPIC_MAX], cmd_topic[NODE_TOPIC_MAX];
+	char event_topic[NODE_TOPIC_MAX];
 	struct mosquitto *mosq;
 	struct mqtt_loop ml;
 	struct spool sp;
 	bool spool_open;
-	struct model model;
 	uint64_t seq;		/* last seq generated in this boot */
 	struct node_inflight inflight[NODE_INFLIGHT_MAX];
 	int ninflight;
 	bool dirty;		/* spool written since the last fsync */
 	unsigned int down_s;	/* seconds without a broker session */
 	/* For the summary. */
-	uint64_t generated, acked, lost, published, resends;
+	uint64_t generated, acked, lost, published, resends, events;
 };
 
-/* "wgu-sim: ID: ..." on stderr (n NULL: no id). */
+/* "PROG: ID: ..." on stderr. */
 __attribute__((format(printf, 2, 3)))
 void node_log(const struct node *n, const char *fmt, ...);
 
 /* Sets up the node: topics, its spool directory and spool (the boot id),
- * its model (seed), its MQTT client with the credentials (password may be
- * NULL; the caller wipes its copy).  0 or a negative errno, said on
- * stderr. */
+ * its MQTT client with the credentials (password may be NULL; the caller
+ * wipes its copy).  0 or a negative errno, said on stderr. */
 int node_init(struct node *n, struct ev_loop *loop,
-    const struct node_config *cfg, const char *id, uint64_t seed,
-    const char *password);
+    const struct node_config *cfg, const char *id, const char *password);
 
 /* Starts connecting (the adapter reconnects for ever).  0 or -EINVAL. */
 int node_start(struct node *n);
 
-/* One reading at model time elapsed (seconds): spooled, then published
- * when the window allows. */
-void node_generate(struct node *n, double elapsed);
+/* One reading of the source: the node fills in node_id, boot_id, seq and
+ * (when 0) timestamp_ms; the rest is the caller's.  With nfields == 0 it is
+ * the simulator's p/t/v reading (telemetry_build()), else fields[] and
+ * status (telemetry_build_fields()).  Spooled, then published when the
+ * window allows; an unencodable reading is counted lost. */
+void node_publish(struct node *n, const struct telemetry_reading *r);
+
+/* A JSON event about the node's source (wgu-modbus: the device stopped or
+ * resumed answering) on PREFIX/NODE/event, QoS 1, not spooled: sent only
+ * while connected, else counted and dropped (the readings' absence is in
+ * the spool's record all the same).  0 or a negative errno. */
+int node_event(struct node *n, const char *json);
 
 /* Once a second: says when the broker has been away a while, and fsyncs
  * the spool if it was written. */

@@ -1,0 +1,47 @@
+/* The request of one read and the check of its response, as Modbus TCP
+ * frames them (MBAP header: transaction id, protocol 0, length, unit id;
+ * then function code and data).  Pure: bytes in, verdict and values out.
+ *
+ * Ours rather than libmodbus's because libmodbus 3.1.6 (Debian 12) does
+ * not compare a TCP response's unit id with the request's: the answer of
+ * another unit would be taken for the device's values (tests/sys_modbus.sh
+ * proves the difference).  libmodbus still connects, frames the response
+ * and keeps the timeouts (modbus_receive_confirmation()). */
+#ifndef WGU_MODBUS_RESPONSE_H
+#define WGU_MODBUS_RESPONSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "modbus/config.h"
+
+enum {
+	MBRESPONSE_REQUEST_LEN = 12,
+	MBRESPONSE_MAX = 260,		/* MODBUS_TCP_MAX_ADU_LENGTH */
+};
+
+enum mb_answer {
+	MB_ANSWER_OK,
+	MB_ANSWER_EXCEPTION,	/* function | 0x80 and an exception code */
+	MB_ANSWER_MALFORMED,	/* short, long, wrong protocol, length,
+				 * function code or byte count */
+	MB_ANSWER_WRONG_TID,
+	MB_ANSWER_WRONG_UNIT,
+};
+
+/* The function code that reads block b's kind (1, 2, 3 or 4). */
+uint8_t mbresponse_function(const struct mb_block *b);
+
+/* Writes the read request of b with transaction id tid for unit. */
+void mbresponse_request(uint8_t req[static MBRESPONSE_REQUEST_LEN],
+    uint16_t tid, uint8_t unit, const struct mb_block *b);
+
+/* Checks the n bytes of a response (any bytes are safe) against the
+ * request (tid, unit, b).  On MB_ANSWER_OK, fills regs[0..b->count) for
+ * registers or bits[0..b->count) (0 or 1 each) for coils and discrete
+ * inputs; on MB_ANSWER_EXCEPTION, *exception is its code. */
+enum mb_answer mbresponse_check(const uint8_t *rsp, size_t n, uint16_t tid,
+    uint8_t unit, const struct mb_block *b, uint16_t *regs, uint8_t *bits,
+    int *exception);
+
+#endif
