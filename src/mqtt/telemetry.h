@@ -218,6 +218,9 @@ struct telemetry_parse_opts {
 /* The status the thresholds give to (p, t, v). */
 enum telemetry_status telemetry_status(double p, double t, double v);
 
+/* True when name is a valid data field name (see above). */
+bool telemetry_field_name_valid(const char *name);
+
 /* True when id is a valid node id (see above); "." and ".." are not. */
 bool telemetry_node_id_valid(const char *id);
 
