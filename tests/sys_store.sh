@@ -86,6 +86,7 @@ kill -TERM "$hist_pid"
 check "historian stops on SIGTERM" wait_exit "$hist_pid" 100
 
 # ---------------------------------------------------------------- agree
+grep 'catch up' "$lib_tmp/historian.log" | sed 's/^/  /'
 log_keys "$prod" | sort >"$lib_tmp/log.keys"
 check "every spooled reading in the log" sh -c "
     ! sort -u '$lib_tmp/log.keys' | comm -13 - '$lib_tmp/expected' | grep -q ."

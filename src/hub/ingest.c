@@ -299,7 +299,11 @@ int ingest_rebuild(const struct ingest_config *cfg)
 		return -ENOMEM;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = store_catch_up(s, paths, n, &lines, &bad);
+	ret = store_bulk(s, true);
+	if (ret == 0)
+		ret = store_catch_up(s, paths, n, &lines, &bad);
+	if (ret == 0)
+		ret = store_bulk(s, false);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

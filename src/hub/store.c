@@ -45,8 +45,6 @@ static const char schema[] =
 "  WHERE seq IS NOT NULL;"
 "CREATE UNIQUE INDEX readings_line ON readings(node, ts, received, digest)"
 "  WHERE seq IS NULL;"
-"CREATE INDEX readings_time ON readings(node, ts);"
-"CREATE INDEX readings_anomalies ON readings(node, ts) WHERE status > 0;"
 "CREATE TABLE fields ("
 "  reading INTEGER NOT NULL REFERENCES readings(id),"
 "  name TEXT NOT NULL,"
@@ -57,6 +55,14 @@ static const char schema[] =
 "  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
 "  offset INTEGER NOT NULL, lines INTEGER NOT NULL);"
 "PRAGMA user_version = 1;";
+
+/* The indexes only queries need, part of the schema: a bulk load
+ * (store_bulk) drops them and makes them again at its end, faster than
+ * keeping them up row by row. */
+static const char query_indexes[] =
+"CREATE INDEX IF NOT EXISTS readings_time ON readings(node, ts);"
+"CREATE INDEX IF NOT EXISTS readings_anomalies ON readings(node, ts)"
+"  WHERE status > 0;";
 
 _Static_assert(STORE_SCHEMA_VERSION == 1, "schema text above is version 1");
 
@@ -100,7 +106,7 @@ struct node_slot {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
-	bool in_tx, moved;
+	bool in_tx, moved, bulk;
 	size_t pending;
 	struct store_position pos;
 	struct store_counters n;
@@ -169,8 +175,10 @@ static int setup(struct store *s)
 	int rc, v = 0;
 
 	sqlite3_busy_timeout(s->db, BUSY_MS);
+	/* The index pages of a day's inserts stay in memory: 64 MiB. */
 	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
+	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
+	    NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, rc);
 	if ((rc = user_version(s, &v)) < 0)
@@ -178,8 +186,10 @@ static int setup(struct store *s)
 	if (v == 0) {
 		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK && (rc = user_version(s, &v)) == 0 &&
-		    v == 0)
-			rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+		    v == 0 && (rc = sqlite3_exec(s->db, schema, NULL, NULL,
+		    NULL)) == SQLITE_OK)
+			rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
+			    NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
@@ -455,6 +465,25 @@ int64_t store_retain(struct store *s, int64_t cutoff_ms)
 	return ret < 0 ? ret : deleted;
 }
 
+int store_bulk(struct store *s, bool on)
+{
+	int rc, ret;
+
+	if ((ret = store_commit(s)) < 0)
+		return ret;
+	s->bulk = on;
+	/* A rollback journal writes each new page once, WAL twice. */
+	if (on)
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE;"
+		    "DROP INDEX IF EXISTS readings_time;"
+		    "DROP INDEX IF EXISTS readings_anomalies;", NULL, NULL, NULL);
+	else if ((rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
+	    NULL)) == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", NULL,
+		    NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(s, rc);
+}
+
 const struct store_counters *store_counters(const struct store *s)
 {
 	return &s->n;
@@ -501,7 +530,8 @@ static int feed_line(void *ctx, const char *line, size_t len, uint64_t end)
 		return 0;
 	}
 	ret = store_add(f->s, &r, received, ts, &f->pos);
-	if (ret >= 0 && store_pending(f->s) >= STORE_BATCH_ROWS * 10)
+	if (ret >= 0 && store_pending(f->s) >= STORE_BATCH_ROWS *
+	    (f->s->bulk ? 100 : 10))
 		ret = store_commit(f->s);
 	return ret < 0 ? ret : 0;
 }

@@ -95,6 +95,12 @@ int store_commit(struct store *s);
  * the log.  Returns the number of rows deleted or -errno. */
 int64_t store_retain(struct store *s, int64_t cutoff_ms);
 
+/* A bulk load (--rebuild) between store_bulk(s, true) and
+ * store_bulk(s, false): the query indexes are made at its end, a rollback
+ * journal instead of the WAL, larger transactions.  Readers see the
+ * store without its query indexes meanwhile.  0 or -errno. */
+int store_bulk(struct store *s, bool on);
+
 const struct store_counters *store_counters(const struct store *s);
 
 /* Commits what is pending and closes.  Safe on NULL. */
