@@ -564,13 +564,13 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 		return ret;
 	}
 	if (cfg->db) {
-		if ((ret = store_level(cfg, &in->store)) < 0) {
-			view_warn("store %s: %s", cfg->db, strerror(-ret));
-			return ret;
-		}
-		if (store_position(in->store, &in->pos) < 0)
-			store_mark_log(in, r.lines + r.overlong);
-		if (in->pos.offset != (uint64_t)in->log.size)
+		/* The log is the record: without its store the historian
+		 * still logs, and the next start catches the store up. */
+		if ((ret = store_level(cfg, &in->store)) < 0)
+			view_warn("store %s: %s; logging without it", cfg->db,
+			    strerror(-ret));
+		if (in->store == NULL || store_position(in->store,
+		    &in->pos) < 0 || in->pos.offset != (uint64_t)in->log.size)
 			store_mark_log(in, r.lines + r.overlong);
 	}
 	for (i = 0; i < dedup_node_count(dedup); i++)
