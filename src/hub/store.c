@@ -18,52 +18,56 @@
 
 /* The schema, version STORE_SCHEMA_VERSION (PRAGMA user_version).
  *
- * readings: one row per reading; p, t, v (the fields every status is
- * computed from) are columns, NULL when absent; any other data field is a
- * row of fields.  exactly_once is the log line's guarantee (1: the
- * reading has boot/seq).  digest (telemetry_content_digest) only for
- * readings without seq, part of their key.
+ * readings: one row per reading, clustered by (node, ts): a node's time
+ * range is one contiguous run of pages, which is what every question
+ * asks for.  id numbers the rows (next_id in log_position, committed with
+ * them) for fields, which holds every data field beyond p, t, v (the
+ * fields every status is computed from, columns, NULL when absent).
+ * exactly_once is the log line's guarantee (1: the reading has
+ * boot/seq); digest (telemetry_content_digest) only for readings without
+ * seq, part of their key.
  *
- * Indexes: the keys that make a row exactly once (store.h), (node, ts)
- * for a node's time range, and (node, ts) of the readings with a status
- * for the events view, a small fraction of the rows. */
+ * Indexes: the keys that make a row exactly once (store.h), and the
+ * readings with a status (a small fraction), covering what the events
+ * view reads. */
 static const char schema[] =
 "CREATE TABLE nodes ("
 "  id INTEGER PRIMARY KEY,"
 "  name TEXT NOT NULL UNIQUE);"
 "CREATE TABLE readings ("
-"  id INTEGER PRIMARY KEY,"
 "  node INTEGER NOT NULL REFERENCES nodes(id),"
+"  ts INTEGER NOT NULL,"
+"  id INTEGER NOT NULL,"
 "  boot INTEGER,"
 "  seq INTEGER,"
-"  ts INTEGER NOT NULL,"
 "  received INTEGER NOT NULL,"
 "  p REAL, t REAL, v REAL,"
 "  status INTEGER NOT NULL,"
 "  exactly_once INTEGER NOT NULL,"
-"  digest INTEGER);"
+"  digest INTEGER,"
+"  PRIMARY KEY (node, ts, id)) WITHOUT ROWID;"
 "CREATE UNIQUE INDEX readings_seq ON readings(node, boot, seq)"
 "  WHERE seq IS NOT NULL;"
 "CREATE UNIQUE INDEX readings_line ON readings(node, ts, received, digest)"
 "  WHERE seq IS NULL;"
 "CREATE TABLE fields ("
-"  reading INTEGER NOT NULL REFERENCES readings(id),"
+"  reading INTEGER NOT NULL,"
 "  name TEXT NOT NULL,"
 "  value REAL NOT NULL,"
 "  PRIMARY KEY (reading, name)) WITHOUT ROWID;"
 "CREATE TABLE log_position ("
 "  id INTEGER PRIMARY KEY CHECK (id = 1),"
 "  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
-"  offset INTEGER NOT NULL, lines INTEGER NOT NULL);"
+"  offset INTEGER NOT NULL, lines INTEGER NOT NULL,"
+"  next_id INTEGER NOT NULL);"
 "PRAGMA user_version = 1;";
 
 /* The indexes only queries need, part of the schema: a bulk load
  * (store_bulk) drops them and makes them again at its end, faster than
  * keeping them up row by row. */
 static const char query_indexes[] =
-"CREATE INDEX IF NOT EXISTS readings_time ON readings(node, ts);"
-"CREATE INDEX IF NOT EXISTS readings_anomalies ON readings(node, ts)"
-"  WHERE status > 0;";
+"CREATE INDEX IF NOT EXISTS readings_anomalies ON readings(node, ts, boot,"
+"  seq, p, t, v, status) WHERE status > 0;";
 
 _Static_assert(STORE_SCHEMA_VERSION == 1, "schema text above is version 1");
 
@@ -84,14 +88,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_NODE_ADD] = "INSERT OR IGNORE INTO nodes(name) VALUES (?1)",
 	[S_NODE_GET] = "SELECT id FROM nodes WHERE name = ?1",
 	[S_READING] = "INSERT OR IGNORE INTO readings(node, boot, seq, ts, "
-	    "received, p, t, v, status, exactly_once, digest) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "received, p, t, v, status, exactly_once, digest, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[S_FIELD] = "INSERT OR IGNORE INTO fields(reading, name, value) "
 	    "VALUES (?1, ?2, ?3)",
-	[S_POS_GET] = "SELECT dev, ino, offset, lines FROM log_position "
+	[S_POS_GET] = "SELECT dev, ino, offset, lines, next_id FROM log_position "
 	    "WHERE id = 1",
 	[S_POS_SET] = "INSERT OR REPLACE INTO log_position(id, dev, ino, "
-	    "offset, lines) VALUES (1, ?1, ?2, ?3, ?4)",
+	    "offset, lines, next_id) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
 	[S_NODES] = "SELECT id FROM nodes",
 	[S_RETAIN_FIELDS] = "DELETE FROM fields WHERE reading IN "
 	    "(SELECT id FROM readings WHERE node = ?1 AND ts < ?2)",
@@ -108,6 +112,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	bool in_tx, moved, bulk;
+	int64_t next_id;	/* of the next row */
+	int64_t committed_id;	/* next_id as last committed */
 	size_t pending;
 	struct store_position pos;
 	struct store_counters n;
@@ -208,6 +214,27 @@ static int setup(struct store *s)
 	return 0;
 }
 
+/* The committed position and the id of the next row (1 when new). */
+static int read_position(struct store *s, struct store_position *pos,
+    int64_t *next_id)
+{
+	sqlite3_stmt *q = s->st[S_POS_GET];
+	int rc = sqlite3_step(q);
+
+	*pos = (struct store_position){ 0 };
+	*next_id = 1;
+	if (rc == SQLITE_ROW) {
+		pos->dev = (uint64_t)sqlite3_column_int64(q, 0);
+		pos->ino = (uint64_t)sqlite3_column_int64(q, 1);
+		pos->offset = (uint64_t)sqlite3_column_int64(q, 2);
+		pos->lines = (uint64_t)sqlite3_column_int64(q, 3);
+		*next_id = sqlite3_column_int64(q, 4);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
 int store_open(struct store **sp, const char *path)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -224,7 +251,8 @@ int store_open(struct store **sp, const char *path)
 		    SQLITE_PREPARE_PERSISTENT, &s->st[k], NULL)) != SQLITE_OK)
 			rc = fail(s, rc);
 	if (rc == 0)
-		rc = store_position(s, &s->pos);
+		rc = read_position(s, &s->pos, &s->committed_id);
+	s->next_id = s->committed_id;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", path, s->err);
 		store_close(s);
@@ -252,19 +280,9 @@ int store_remove(const char *path)
 
 int store_position(struct store *s, struct store_position *pos)
 {
-	sqlite3_stmt *q = s->st[S_POS_GET];
-	int rc = sqlite3_step(q);
+	int64_t next_id;
 
-	*pos = (struct store_position){ 0 };
-	if (rc == SQLITE_ROW) {
-		pos->dev = (uint64_t)sqlite3_column_int64(q, 0);
-		pos->ino = (uint64_t)sqlite3_column_int64(q, 1);
-		pos->offset = (uint64_t)sqlite3_column_int64(q, 2);
-		pos->lines = (uint64_t)sqlite3_column_int64(q, 3);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : fail(s, rc);
+	return read_position(s, pos, &next_id);
 }
 
 static uint32_t name_hash(const char *name)
@@ -383,6 +401,7 @@ int store_add(struct store *s, const struct telemetry_reading *r,
 	bind_value(q, 8, r->v);
 	sqlite3_bind_int(q, 9, r->status);
 	sqlite3_bind_int(q, 10, r->has_seq);
+	sqlite3_bind_int64(q, 12, s->next_id);
 	if ((ret = run(s, S_READING)) < 0)
 		return ret;
 	store_advance(s, after);
@@ -390,7 +409,7 @@ int store_add(struct store *s, const struct telemetry_reading *r,
 		s->n.present++;
 		return 0;
 	}
-	if ((ret = add_fields(s, r, sqlite3_last_insert_rowid(s->db))) < 0)
+	if ((ret = add_fields(s, r, s->next_id++)) < 0)
 		return ret;
 	s->n.added++;
 	s->pending++;
@@ -421,17 +440,20 @@ int store_commit(struct store *s)
 	sqlite3_bind_int64(q, 2, (int64_t)s->pos.ino);
 	sqlite3_bind_int64(q, 3, (int64_t)s->pos.offset);
 	sqlite3_bind_int64(q, 4, (int64_t)s->pos.lines);
+	sqlite3_bind_int64(q, 5, s->next_id);
 	if ((ret = run(s, S_POS_SET)) < 0 || (ret = run(s, S_COMMIT)) < 0) {
 		/* Nothing of the batch is kept: the next catch-up reads it
 		 * from the log again. */
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		memset(s->cache, 0, sizeof(s->cache));
 		s->cached = 0;
+		s->next_id = s->committed_id;
 		s->in_tx = false;
 		s->pending = 0;
 		return ret;
 	}
 	s->in_tx = s->moved = false;
+	s->committed_id = s->next_id;
 	s->pending = 0;
 	s->n.commits++;
 	return 0;
@@ -476,7 +498,6 @@ int store_bulk(struct store *s, bool on)
 	/* A rollback journal writes each new page once, WAL twice. */
 	if (on)
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE;"
-		    "DROP INDEX IF EXISTS readings_time;"
 		    "DROP INDEX IF EXISTS readings_anomalies;", NULL, NULL, NULL);
 	else if ((rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
 	    NULL)) == SQLITE_OK)

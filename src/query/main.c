@@ -34,6 +34,7 @@ struct options {
 	const char *db, *view;
 	enum output_format format;
 	struct query_filter filter;
+	bool timing;
 };
 
 static void usage(FILE *f)
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 "  --status N         readings (episodes) of status N or worse (0..2)\n"
 "  --every D          min/avg/max/count per node and interval D (1m, 15s,\n"
 "                     1h, 1d)\n"
+"  --timing           the rows, the time and CPU time the query took, on\n"
+"                     stderr\n"
 "views:\n"
 "  readings           the readings, by node and device time\n"
 "  events             anomaly episodes: a node's consecutive readings with\n"
@@ -85,6 +88,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static double clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
 static int64_t parse_time(const char *name, const char *s, int64_t now)
 {
 	int64_t ms;
@@ -101,7 +112,7 @@ static int64_t parse_time(const char *name, const char *s, int64_t now)
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_DB = 256, OPT_FORMAT, OPT_NODE, OPT_SINCE, OPT_UNTIL,
-		OPT_FIELD, OPT_STATUS, OPT_EVERY };
+		OPT_FIELD, OPT_STATUS, OPT_EVERY, OPT_TIMING };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "format", required_argument, NULL, OPT_FORMAT },
@@ -111,6 +122,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "field", required_argument, NULL, OPT_FIELD },
 		{ "status", required_argument, NULL, OPT_STATUS },
 		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,6 +182,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 			if (query_duration_parse(optarg, &o->filter.every) < 0)
 				bad_usage("--every: '%s' is not a duration from "
 				    "1ms to 366d like 1m, 15s or 1h", optarg);
+			break;
+		case OPT_TIMING:
+			o->timing = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -255,9 +270,12 @@ int main(int argc, char **argv)
 	query_view_fn *view;
 	size_t n = 0;
 	sqlite3 *db;
+	double t0, cpu0;
 	int ret;
 
 	parse_options(&o, argc, argv);
+	t0 = clock_ms(CLOCK_MONOTONIC);
+	cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
 	if ((view = view_named(o.view)) == NULL)
 		bad_usage("'%s' is not a view: readings, events, gaps or nodes",
 		    o.view);
@@ -283,5 +301,9 @@ int main(int argc, char **argv)
 	}
 	query_nodes_free(nodes, n);
 	sqlite3_close(db);
+	if (o.timing && ret == 0)
+		fprintf(stderr, "wgu-query: %zu rows in %.1f ms (%.1f ms CPU)\n",
+		    out.rows, clock_ms(CLOCK_MONOTONIC) - t0,
+		    clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
 	return ret < 0 ? EXIT_FAILED : 0;
 }

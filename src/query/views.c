@@ -325,13 +325,27 @@ struct episode {
 	double max[3];		/* NAN: never seen */
 	bool over[3];		/* exceeded its warning threshold */
 	uint64_t readings;
+	bool has_seq;		/* of the last reading */
+	int64_t boot, seq;
 };
+
+/* Whether the row in q has the seq after the episode's last one, in the
+ * same boot. */
+static bool seq_next(sqlite3_stmt *q, const struct episode *e)
+{
+	return e->has_seq && sqlite3_column_type(q, 6) != SQLITE_NULL &&
+	    sqlite3_column_int64(q, 5) == e->boot &&
+	    sqlite3_column_int64(q, 6) == e->seq + 1;
+}
 
 static void episode_take(struct episode *e, sqlite3_stmt *q)
 {
 	int i, status = sqlite3_column_int(q, 4);
 
 	e->end = sqlite3_column_int64(q, 0);
+	e->has_seq = sqlite3_column_type(q, 6) != SQLITE_NULL;
+	e->boot = sqlite3_column_int64(q, 5);
+	e->seq = sqlite3_column_int64(q, 6);
 	if (status > e->worst)
 		e->worst = status;
 	e->readings++;
@@ -420,7 +434,9 @@ static int node_events(sqlite3 *db, sqlite3_stmt *q, sqlite3_stmt *gap,
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t ts = sqlite3_column_int64(q, 0);
 
-		if (in && (b = between(gap, node->id, e.end, ts)) != 0) {
+		/* The next seq of the same boot: nothing can lie between. */
+		b = in && !(seq_next(q, &e) && e.end <= ts);
+		if (b && (b = between(gap, node->id, e.end, ts)) != 0) {
 			if (b < 0)
 				return sql_fail(db, "events");
 			if (e.worst >= f->status)
@@ -456,8 +472,10 @@ int view_events(sqlite3 *db, const struct query_filter *f,
 	size_t i;
 	int ret;
 
-	if ((ret = prepare(db, "SELECT ts, p, t, v, status FROM readings "
-	    "WHERE " RANGE " AND status > 0 ORDER BY ts", &q)) < 0)
+	/* The partial index holds all it reads. */
+	if ((ret = prepare(db, "SELECT ts, p, t, v, status, boot, seq FROM "
+	    "readings INDEXED BY readings_anomalies WHERE " RANGE
+	    " AND status > 0 ORDER BY ts", &q)) < 0)
 		return ret;
 	if ((ret = prepare(db, "SELECT 1 FROM readings WHERE node = ?1 AND "
 	    "ts > ?2 AND ts < ?3 LIMIT 1", &gap)) < 0) {
