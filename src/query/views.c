@@ -233,38 +233,124 @@ int view_readings(sqlite3 *db, const struct query_filter *f,
 
 /* ------------------------------------------------------------ every */
 
-#define BUCKET "SELECT (ts / ?5) * ?5 AS b, "
-#define AGG(c) "count(" c "), min(" c "), avg(" c "), max(" c ")"
-#define EVERY_ONE(c) BUCKET AGG(c) ", max(status) FROM readings WHERE " \
-	RANGE " AND " c " IS NOT NULL GROUP BY b ORDER BY b"
+/* p, t and v are aggregated here, row by row in device time order (the
+ * table's own order): no sort, unlike GROUP BY on the bucket. */
+#define SCAN_ONE(c) "SELECT ts, " c ", status FROM readings WHERE " RANGE \
+	" AND " c " IS NOT NULL ORDER BY ts"
 
 static const char *const every_one[3] = {
-	EVERY_ONE("p"), EVERY_ONE("t"), EVERY_ONE("v"),
+	SCAN_ONE("p"), SCAN_ONE("t"), SCAN_ONE("v"),
 };
 
-static const char every_all[] = BUCKET "count(*), min(p), avg(p), max(p), "
-    "min(t), avg(t), max(t), min(v), avg(v), max(v), max(status) "
-    "FROM readings WHERE " RANGE " GROUP BY b ORDER BY b";
+static const char every_all[] = "SELECT ts, p, t, v, status FROM readings "
+    "WHERE " RANGE " ORDER BY ts";
 
-/* The field name is ?6 here: ?5 is the interval. */
+/* Another field: SQLite groups.  The name is ?6 (?5 is the interval). */
 static const char every_other[] = "SELECT (r.ts / ?5) * ?5 AS b, "
-    AGG("f.value") ", max(r.status) FROM readings r JOIN fields f ON "
-    "f.reading = r.id AND f.name = ?6 WHERE r.node = ?1 AND r.ts >= ?2 "
-    "AND r.ts < ?3 AND r.status >= ?4 GROUP BY b ORDER BY b";
+    "count(f.value), min(f.value), avg(f.value), max(f.value), "
+    "max(r.status) FROM readings r JOIN fields f ON f.reading = r.id AND "
+    "f.name = ?6 WHERE r.node = ?1 AND r.ts >= ?2 AND r.ts < ?3 AND "
+    "r.status >= ?4 GROUP BY b ORDER BY b";
+
+struct bucket {
+	int64_t start;
+	uint64_t rows, n[3];
+	double min[3], max[3], sum[3];
+	int status;
+};
+
+static void bucket_print(const struct query_node *node,
+    const struct bucket *b, int nvals, struct output *o)
+{
+	char c[12][CELL];
+	const char *cells[14];
+	int i, k = 0;
+
+	cells[k++] = node->name;
+	time_cell(c[k], b->start);
+	cells[k] = c[k], k++;
+	snprintf(c[k], CELL, "%" PRIu64, b->rows);
+	cells[k] = c[k], k++;
+	for (i = 0; i < nvals; i++) {
+		if (b->n[i] == 0) {
+			cells[k++] = "", cells[k++] = "", cells[k++] = "";
+			continue;
+		}
+		snprintf(c[k], CELL, "%.10g", b->min[i]);
+		cells[k] = c[k], k++;
+		snprintf(c[k], CELL, "%.6g", b->sum[i] / (double)b->n[i]);
+		cells[k] = c[k], k++;
+		snprintf(c[k], CELL, "%.10g", b->max[i]);
+		cells[k] = c[k], k++;
+	}
+	snprintf(c[k], CELL, "%d", b->status);
+	cells[k] = c[k], k++;
+	output_row(o, cells);
+}
+
+static void bucket_take(struct bucket *b, sqlite3_stmt *q, int nvals)
+{
+	int i, status = sqlite3_column_int(q, 1 + nvals);
+
+	b->rows++;
+	if (status > b->status)
+		b->status = status;
+	for (i = 0; i < nvals; i++) {
+		double v;
+
+		if (sqlite3_column_type(q, 1 + i) == SQLITE_NULL)
+			continue;
+		v = sqlite3_column_double(q, 1 + i);
+		if (b->n[i] == 0 || v < b->min[i])
+			b->min[i] = v;
+		if (b->n[i] == 0 || v > b->max[i])
+			b->max[i] = v;
+		b->sum[i] += v;
+		b->n[i]++;
+	}
+}
+
+static int every_scan(sqlite3 *db, sqlite3_stmt *q,
+    const struct query_filter *f, const struct query_node *nodes, size_t n,
+    int nvals, struct output *o)
+{
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		struct bucket b = { .start = -1 };
+
+		bind_range(q, f, nodes[i].id);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t ts = sqlite3_column_int64(q, 0);
+			int64_t start = ts / f->every * f->every;
+
+			if (start != b.start) {
+				if (b.start >= 0)
+					bucket_print(&nodes[i], &b, nvals, o);
+				b = (struct bucket){ .start = start };
+			}
+			bucket_take(&b, q, nvals);
+		}
+		if (rc == SQLITE_DONE && b.start >= 0)
+			bucket_print(&nodes[i], &b, nvals, o);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : sql_fail(db, "query");
+}
 
 static void every_row(const struct query_node *node, sqlite3_stmt *q,
     const struct query_filter *f, struct output *o)
 {
-	char c[14][CELL];
-	const char *cells[14];
-	int ncols = sqlite3_column_count(q), i, k = 0;
+	char c[6][CELL];
+	const char *cells[7];
+	int i, k = 0;
 
 	cells[k++] = node->name;
 	time_cell(c[k], sqlite3_column_int64(q, 0));
 	cells[k] = c[k], k++;
-	for (i = 1; i < ncols && k < 14; i++) {
-		/* the averages: columns 3, 6, 9 */
-		if (sqlite3_column_type(q, i) == SQLITE_FLOAT && i % 3 == 0)
+	for (i = 1; i < 6; i++) {
+		if (i == 3 && sqlite3_column_type(q, i) == SQLITE_FLOAT)
 			snprintf(c[k], CELL, "%.6g",
 			    sqlite3_column_double(q, i));
 		else
@@ -300,12 +386,13 @@ int view_every(sqlite3 *db, const struct query_filter *f,
 			return ret;
 		/* each_node binds ?5, the interval; the name goes to ?6. */
 		sqlite3_bind_text(q, 6, f->field, -1, SQLITE_TRANSIENT);
-	} else if ((ret = prepare(db, f->field ? every_one[col] : every_all,
-	    &q)) < 0) {
-		return ret;
+		output_begin(o, o->format, o->f, cols, k);
+		return each_node(db, q, f, nodes, n, every_row, o);
 	}
+	if ((ret = prepare(db, f->field ? every_one[col] : every_all, &q)) < 0)
+		return ret;
 	output_begin(o, o->format, o->f, cols, k);
-	return each_node(db, q, f, nodes, n, every_row, o);
+	return every_scan(db, q, f, nodes, n, f->field ? 1 : 3, o);
 }
 
 /* ------------------------------------------------------------ events */
