@@ -6,9 +6,10 @@
 #   faults:  kill -9 of the historian mid-batch (restarted: it catches the
 #            store up from its recorded log position); the historian
 #            stopped, the database and its -wal/-shm deleted, restarted
-#            (rebuilt from the log); afterwards every reading of the log is
+#            (rebuilt from the log); the log rotated (moved aside,
+#            SIGHUP); afterwards every reading of the two logs is
 #            in the store exactly once, and nothing else is, and
-#            `wgu-historian --rebuild` of the log gives the same rows.
+#            `wgu-historian --rebuild` of the logs gives the same rows.
 #   queries: while the historian runs (read-only beside the writer); table
 #            (aligned, a header), CSV (a header, one row a reading), JSON
 #            lines against the log; --every 1m counts add up to the log's
@@ -75,19 +76,30 @@ plant_start_historian
 check "database deleted while stopped: rebuilt from the log" \
     wait_until 10 sh -c "grep 'log lines read to catch up' \
     '$lib_tmp/historian.log' | tail -n 1 | grep -qv ' 0 readings added'"
+# logrotate: the log moved aside, SIGHUP; the store goes on in the new
+# file (its position names the new file from the first line on).
+sleep 3
+mv "$prod" "$prod.1"
+kill -HUP "$hist_pid"
+check "SIGHUP: a new log" wait_until 10 test -s "$prod"
 check "simulator finishes (all acknowledged)" wait_exit "$sim_pid" 600
 for n in edge-01 edge-02 edge-03; do
 	awk -v n="$n" '$1 == "R" { print n, $2, $3 }' \
 	    "$lib_tmp/spool/$n/spool.log"
 done | sort -u >"$lib_tmp/expected"
-wait_until 20 all_logged "$lib_tmp/expected"
+# all_logged reads $prod: both files for it.
+all_logged_rotated() {
+	log_keys "$prod.1" "$prod" 2>/dev/null | sort -u >"$lib_tmp/logged"
+	! comm -23 "$1" "$lib_tmp/logged" | grep -q .
+}
+wait_until 20 all_logged_rotated "$lib_tmp/expected"
 sleep 1
 kill -TERM "$hist_pid"
 check "historian stops on SIGTERM" wait_exit "$hist_pid" 100
 
 # ---------------------------------------------------------------- agree
 grep 'catch up' "$lib_tmp/historian.log" | sed 's/^/  /'
-log_keys "$prod" | sort >"$lib_tmp/log.keys"
+log_keys "$prod.1" "$prod" | sort >"$lib_tmp/log.keys"
 check "every spooled reading in the log" sh -c "
     ! sort -u '$lib_tmp/log.keys' | comm -13 - '$lib_tmp/expected' | grep -q ."
 q --format csv | awk -F, 'NR > 1 { print $1, $3, $4 }' | sort \
@@ -98,7 +110,8 @@ check "log and store hold the same readings, each once" sh -c "
     [ -s '$lib_tmp/db.keys' ] && cmp -s '$lib_tmp/log.keys' '$lib_tmp/db.keys' &&
     [ -z \"\$(uniq -d '$lib_tmp/db.keys')\" ]"
 check "--rebuild of the log gives the same rows" sh -c "
-    '$HIST' --log '$prod' --db '$lib_tmp/re.db' --rebuild >/dev/null &&
+    '$HIST' --seed-log '$prod.1' --log '$prod' --db '$lib_tmp/re.db' \
+    --rebuild >/dev/null &&
     '$QUERY' --db '$lib_tmp/re.db' --format csv >'$lib_tmp/re.csv' &&
     '$QUERY' --db '$db' --format csv | cmp -s - '$lib_tmp/re.csv'"
 
@@ -136,7 +149,7 @@ check "--field p --every 1m: min <= avg <= max" sh -c "
 awk 'match($0, /"node_id":"[^"]*"/) { n = substr($0, RSTART + 11,
     RLENGTH - 12); match($0, /"ts":[0-9]+/); t = substr($0, RSTART + 5,
     RLENGTH - 5); match($0, /"status":[0-9]/); print n, t,
-    substr($0, RSTART + 9, 1) }' "$prod" | sort -k1,1 -k2,2n |
+    substr($0, RSTART + 9, 1) }' "$prod.1" "$prod" | sort -k1,1 -k2,2n |
     awk '$1 != n { n = $1; prev = 0 } $3 > 0 && prev == 0 { e[$1]++ }
     { prev = $3 } END { for (k in e) print k, e[k] }' | sort \
     >"$lib_tmp/episodes.log"

@@ -194,6 +194,9 @@ static void store_mark_log(struct ingest *in, uint64_t lines)
 
 	if (fstat(in->log.fd, &st) != 0)
 		return;
+	if (in->pos.dev == (uint64_t)st.st_dev &&
+	    in->pos.ino == (uint64_t)st.st_ino)
+		lines = in->pos.lines;	/* reopened, not rotated */
 	in->pos = (struct store_position){ .dev = (uint64_t)st.st_dev,
 	    .ino = (uint64_t)st.st_ino, .offset = (uint64_t)in->log.size,
 	    .lines = lines };
