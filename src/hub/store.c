@@ -176,16 +176,26 @@ static int user_version(struct store *s, int *v)
 	return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
+/* The page cache: small while live, so that the historian's memory stays
+ * flat (the pages it writes are the newest, few per node, and the
+ * kernel's page cache holds the rest); large while catching up, when
+ * every page of the run is touched again and again. */
+static int set_cache(struct store *s, bool large)
+{
+	return sqlite3_exec(s->db, large ? "PRAGMA cache_size = -65536" :
+	    "PRAGMA cache_size = -1024", NULL, NULL, NULL);
+}
+
 /* A new database gets the schema; an old one must have ours. */
 static int setup(struct store *s)
 {
 	int rc, v = 0;
 
 	sqlite3_busy_timeout(s->db, BUSY_MS);
-	/* The index pages of a day's inserts stay in memory: 64 MiB. */
 	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
-	    NULL, NULL, NULL);
+	    "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = set_cache(s, false);
 	if (rc != SQLITE_OK)
 		return fail(s, rc);
 	if ((rc = user_version(s, &v)) < 0)
@@ -495,6 +505,8 @@ int store_bulk(struct store *s, bool on)
 	if ((ret = store_commit(s)) < 0)
 		return ret;
 	s->bulk = on;
+	if ((rc = set_cache(s, on)) != SQLITE_OK)
+		return fail(s, rc);
 	/* A rollback journal writes each new page once, WAL twice. */
 	if (on)
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE;"
@@ -765,12 +777,14 @@ int store_catch_up(struct store *s, const char *const *paths, int n,
 			from = i;
 	}
 	/* No file holds the position: all of them, from their start. */
+	set_cache(s, true);
 	for (i = from < 0 ? 0 : from; i < n && ret == 0; i++) {
 		if (fds[i] < 0)
 			continue;
 		f.path = paths[i];
 		ret = feed_file(&f, fds[i], &st[i], i == from ? &pos : NULL);
 	}
+	set_cache(s, s->bulk);
 	for (i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
