@@ -112,8 +112,10 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	bool in_tx, moved, bulk;
+	bool failed;		/* an add failed: the transaction is not kept */
 	int64_t next_id;	/* of the next row */
 	int64_t committed_id;	/* next_id as last committed */
+	struct store_position committed;	/* pos as last committed */
 	size_t pending;
 	struct store_position pos;
 	struct store_counters n;
@@ -263,6 +265,7 @@ int store_open(struct store **sp, const char *path)
 	if (rc == 0)
 		rc = read_position(s, &s->pos, &s->committed_id);
 	s->next_id = s->committed_id;
+	s->committed = s->pos;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", path, s->err);
 		store_close(s);
@@ -395,7 +398,7 @@ int store_add(struct store *s, const struct telemetry_reading *r,
 	int ret;
 
 	if ((ret = begin(s)) < 0 || (ret = node_id(s, r->node_id, &node)) < 0)
-		return ret;
+		goto fail;
 	sqlite3_bind_int64(q, 1, node);
 	if (r->has_seq) {
 		sqlite3_bind_int64(q, 2, (int64_t)r->boot_id);
@@ -413,17 +416,22 @@ int store_add(struct store *s, const struct telemetry_reading *r,
 	sqlite3_bind_int(q, 10, r->has_seq);
 	sqlite3_bind_int64(q, 12, s->next_id);
 	if ((ret = run(s, S_READING)) < 0)
-		return ret;
+		goto fail;
 	store_advance(s, after);
 	if (sqlite3_changes(s->db) == 0) {
 		s->n.present++;
 		return 0;
 	}
 	if ((ret = add_fields(s, r, s->next_id++)) < 0)
-		return ret;
+		goto fail;
 	s->n.added++;
 	s->pending++;
 	return 1;
+fail:
+	/* Half a reading (its fields missing) must not be committed: the
+	 * caller gives up on the store, which rolls back (store_close). */
+	s->failed = true;
+	return ret;
 }
 
 void store_advance(struct store *s, const struct store_position *after)
@@ -442,6 +450,8 @@ int store_commit(struct store *s)
 	sqlite3_stmt *q = s->st[S_POS_SET];
 	int ret;
 
+	if (s->failed)
+		return -EIO;	/* store_close() rolls back */
 	if (!s->moved && !s->in_tx)
 		return 0;
 	if ((ret = begin(s)) < 0)
@@ -458,12 +468,15 @@ int store_commit(struct store *s)
 		memset(s->cache, 0, sizeof(s->cache));
 		s->cached = 0;
 		s->next_id = s->committed_id;
+		s->pos = s->committed;	/* never a position without its rows */
+		s->moved = false;
 		s->in_tx = false;
 		s->pending = 0;
 		return ret;
 	}
 	s->in_tx = s->moved = false;
 	s->committed_id = s->next_id;
+	s->committed = s->pos;
 	s->pending = 0;
 	s->n.commits++;
 	return 0;
@@ -529,7 +542,9 @@ void store_close(struct store *s)
 
 	if (s == NULL)
 		return;
-	if (s->in_tx || s->moved)
+	if (s->failed && s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	else if (s->in_tx || s->moved)
 		store_commit(s);
 	for (k = 0; k < S_COUNT; k++)
 		sqlite3_finalize(s->st[k]);
