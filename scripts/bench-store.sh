@@ -38,27 +38,25 @@ rows=10000000
 bytes=$(stat -c %s "$work/10m.db")
 echo "== store of $rows readings: $bytes bytes, $((bytes / rows)) bytes a reading"
 
-# median_ms COMMAND...: the median wall time of 5 runs, in ms.
-median_ms() {
+# timed LABEL ARGS...: wgu-query ARGS --timing five times; the median
+# wall and CPU time of the query (from opening the store to the last row).
+timed() {
+	label=$1
+	shift
 	for i in 1 2 3 4 5; do
-		t0=$(date +%s%N)
-		"$@" >/dev/null
-		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000000))
-	done | sort -n | sed -n 3p
+		"$QUERY" --db "$work/10m.db" --format csv --timing "$@" \
+		    2>&1 >/dev/null
+	done | sed -n 's/^wgu-query: \([0-9]*\) rows in \([0-9.]*\) ms (\([0-9.]*\) ms CPU)$/\1 \2 \3/p' |
+	    sort -k2,2n | sed -n 3p | {
+		read -r rows wall cpu
+		echo "$label: $wall ms ($cpu ms CPU), $rows rows"
+	}
 }
-q() { "$QUERY" --db "$work/10m.db" --format csv "$@"; }
 day=2025-12-01T00:00:00Z
 next=2025-12-02T00:00:00Z
-echo "one node's raw hour:             $(median_ms q --node n042 \
-    --since 2025-12-01T10:00:00Z --until 2025-12-01T11:00:00Z) ms" \
-    "($(q --node n042 --since 2025-12-01T10:00:00Z \
-    --until 2025-12-01T11:00:00Z | sed 1d | wc -l) rows)"
-echo "one node's day, 1 min aggregates: $(median_ms q --node n042 \
-    --since $day --until $next --every 1m) ms" \
-    "($(q --node n042 --since $day --until $next --every 1m | sed 1d |
-    wc -l) rows)"
-echo "a day's critical episodes, all nodes: $(median_ms q events --status 2 \
-    --since $day --until $next) ms" \
-    "($(q events --status 2 --since $day --until $next | sed 1d | wc -l)" \
-    "episodes)"
+timed "one node's raw hour" --node n042 --since 2025-12-01T10:00:00Z \
+    --until 2025-12-01T11:00:00Z
+timed "one node's day at 1-minute aggregates" --node n042 --since $day \
+    --until $next --every 1m
+timed "a day's critical episodes, all nodes" events --status 2 \
+    --since $day --until $next
