@@ -140,6 +140,12 @@ awk '{ c[$1]++ } END { for (n in c) print n, c[n] }' "$lib_tmp/log.keys" |
     sort >"$lib_tmp/every.log"
 check "--every 1m: counts per node as in the log" cmp "$lib_tmp/every" \
     "$lib_tmp/every.log"
+check "--every 1m as a table: its header and aligned rows" sh -c "
+    '$QUERY' --db '$db' --every 1m --format table >'$lib_tmp/every.table' &&
+    head -n 1 '$lib_tmp/every.table' | grep -Eq \
+    '^node +start +count +p_min +p_avg +p_max +t_min .* status\$' &&
+    [ \$(awk '{ print length(\$0) }' '$lib_tmp/every.table' | sort -u |
+    wc -l) = 1 ]"
 check "--field p --every 1m: min <= avg <= max" sh -c "
     '$QUERY' --db '$db' --field p --every 1m --format csv | awk -F, '
     NR == 1 { ok = \$4 == \"p_min\" } NR > 1 && !(\$4 <= \$5 && \$5 <= \$6) {

@@ -13,12 +13,15 @@ void output_begin(struct output *o, enum output_format format, FILE *f,
 	*o = (struct output){ .format = format, .f = f,
 	    .ncols = ncols < OUTPUT_COLS_MAX ? ncols : OUTPUT_COLS_MAX };
 	for (i = 0; i < o->ncols; i++) {
-		o->cols[i] = cols[i];
-		o->width[i] = strlen(cols[i].name);
+		/* The caller's names may not outlive this call. */
+		snprintf(o->names[i], OUTPUT_NAME_MAX, "%s", cols[i].name);
+		o->cols[i] = (struct output_column){ o->names[i],
+		    cols[i].number };
+		o->width[i] = strlen(o->names[i]);
 	}
 	if (format == OUTPUT_CSV) {
 		for (i = 0; i < o->ncols; i++)
-			fprintf(f, "%s%s", i ? "," : "", cols[i].name);
+			fprintf(f, "%s%s", i ? "," : "", o->names[i]);
 		fputc('\n', f);
 	}
 }

@@ -22,6 +22,7 @@ enum {
 	OUTPUT_COLS_MAX = 24,
 	OUTPUT_CELL_MAX = 512,
 	OUTPUT_TABLE_ROWS = 1000,
+	OUTPUT_NAME_MAX = 48,
 };
 
 struct output_column {
@@ -32,7 +33,8 @@ struct output_column {
 struct output {
 	enum output_format format;
 	FILE *f;
-	struct output_column cols[OUTPUT_COLS_MAX];
+	struct output_column cols[OUTPUT_COLS_MAX];	/* names below */
+	char names[OUTPUT_COLS_MAX][OUTPUT_NAME_MAX];
 	size_t ncols;
 	size_t width[OUTPUT_COLS_MAX];
 	char *held;		/* table: rows held back, cells NUL-separated */
@@ -42,6 +44,7 @@ struct output {
 	int error;		/* ENOMEM seen */
 };
 
+/* The column names are copied (cut at OUTPUT_NAME_MAX - 1 bytes). */
 void output_begin(struct output *o, enum output_format format, FILE *f,
     const struct output_column *cols, size_t ncols);
 

@@ -262,7 +262,8 @@ struct bucket {
 static void bucket_print(const struct query_node *node,
     const struct bucket *b, int nvals, struct output *o)
 {
-	char c[12][CELL];
+	/* node, start, count, min/avg/max of up to 3 fields, status */
+	char c[14][CELL];
 	const char *cells[14];
 	int i, k = 0;
 
@@ -342,7 +343,7 @@ static int every_scan(sqlite3 *db, sqlite3_stmt *q,
 static void every_row(const struct query_node *node, sqlite3_stmt *q,
     const struct query_filter *f, struct output *o)
 {
-	char c[6][CELL];
+	char c[7][CELL];
 	const char *cells[7];
 	int i, k = 0;
 
