@@ -185,6 +185,18 @@ check "gaps: open and closed ranges" sh -c "
 n001,1,5,5,1,open
 n001,1,8,9,2,closed' ]"
 
+# --retain: the crafted log's readings are a year old; a historian with
+# --retain 1 (no broker needed for this) deletes them from the store at
+# start, and the log keeps every line.
+cp "$lib_tmp/g2.log" "$lib_tmp/r.log"
+timeout 30 "$HIST" --broker 127.0.0.1 --port 1 --log "$lib_tmp/r.log" \
+    --retain 1 --duration 2 --color never >"$lib_tmp/retain.out" 2>&1
+check "--retain 1: old readings leave the store, not the log" sh -c "
+    grep -q '[1-9][0-9]* readings older than 1 days deleted' \
+    '$lib_tmp/retain.out' &&
+    [ \$('$QUERY' --db '$lib_tmp/r.db' --format csv | wc -l) = 1 ] &&
+    cmp -s '$lib_tmp/g2.log' '$lib_tmp/r.log'"
+
 # ---------------------------------------------------------------- errors
 # exit_is STATUS COMMAND...: COMMAND exits STATUS with one line on stderr.
 exit_is() {
