@@ -6,7 +6,7 @@
 set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config
-  android-libboringssl-dev libev-dev libmosquitto-dev libcjson-dev
+  android-libboringssl-dev libev-dev libmosquitto-dev libcjson-dev libsqlite3-dev
   libseccomp-dev libssl-dev libmodbus-dev"
 TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   iproute2 iputils-ping iperf3 nftables conntrack procps psmisc android-boringssl

@@ -94,9 +94,12 @@ const struct sandbox_policy sandbox_daemon_policy = {
 	.write_opens = false,
 };
 
-/* wgu-historian: appends to its logs, reopens them on SIGHUP. */
+/* wgu-historian: appends to its logs, reopens them on SIGHUP; its store
+ * (SQLite in WAL mode, opened before the drop) also truncates its -wal
+ * file after a checkpoint and removes it and the -shm file at exit. */
 static const char *const historian_syscalls[] = {
-	"fsync", "fdatasync", "fallocate", "flock", NULL
+	"fsync", "fdatasync", "fallocate", "flock", "ftruncate", "unlink",
+	"unlinkat", NULL
 };
 
 const struct sandbox_policy sandbox_historian_policy = {

@@ -13,9 +13,10 @@
  *   once: a redelivery of the same node, timestamp and content within the
  *   duplicate window (recent.h) is dropped, and no resend is ever asked
  *   of such a node.
- * - append: one line in the production log (histlog.h), the record.  What
- *   derives from the log (a database, ...) takes the reading after this
- *   step, never before: it is never ahead of the log.
+ * - append: one line in the production log (histlog.h), the record.  The
+ *   store (store.h, a database derived from the log) takes the reading
+ *   after this step, never before, and commits after the log was synced:
+ *   it is never ahead of the log.
  * - remember: the reading is marked seen; a gap it opens is asked for
  *   again (resend.h); the live view shows it.
  *
@@ -27,8 +28,9 @@
  * for again.
  *
  * Usage: ingest_init() opens both logs and rebuilds the duplicate table
- * from them (seed logs first); ingest_start() starts the group commit
- * timer; ingest_message() for each message; ingest_stop() syncs and closes
+ * from them (seed logs first), then opens the store and catches it up
+ * with the logs; ingest_start() starts the group commit timer (which
+ * also commits the store) and the retention timer; ingest_message() for each message; ingest_stop() syncs and closes
  * the logs. */
 #ifndef WGU_HUB_INGEST_H
 #define WGU_HUB_INGEST_H
@@ -41,6 +43,7 @@
 #include "hub/dedup.h"
 #include "hub/histlog.h"
 #include "hub/resend.h"
+#include "hub/store.h"
 #include "hub/view.h"
 #include "mqtt/recent.h"
 
@@ -54,6 +57,10 @@ struct ingest_config {
 	int zoneless_offset_min;
 	/* The duplicate window of nodes without boot_id/seq. */
 	struct recent_limits window;
+	/* The store: NULL for none.  Readings older than retain_days
+	 * (device time) leave it; 0 keeps everything. */
+	const char *db;
+	int retain_days;
 };
 
 struct ingest_counters {
@@ -73,6 +80,9 @@ struct ingest {
 	ev_timer commit;
 	struct ingest_counters n;
 	uint64_t recovered_bad;		/* log lines without a key */
+	struct store *store;		/* NULL: none, or given up on */
+	struct store_position pos;	/* the log's end, for the store */
+	ev_timer retain;
 };
 
 /* Opens the logs and recovers them into dedup.  cfg's strings, dedup,
@@ -93,6 +103,10 @@ void ingest_totals(const struct ingest *in, struct view_totals *t);
 /* The production log, open from ingest_init() to ingest_stop(): for the
  * signed checkpoints (audit.h), which read its chain and line count. */
 struct histlog *ingest_log(struct ingest *in);
+
+/* --rebuild: the store made anew from the seed logs and the log, which
+ * are only read (no repair).  0 or a negative errno (said on stderr). */
+int ingest_rebuild(const struct ingest_config *cfg);
 
 /* For logrotate (SIGHUP): reopens both logs. */
 void ingest_reopen(struct ingest *in);

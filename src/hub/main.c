@@ -43,6 +43,9 @@ struct options {
 	const char *prefix, *log, *reject_log, *share;
 	const char *checkpoints, *key;	/* NULL: beside the log */
 	double checkpoint_interval;	/* seconds */
+	const char *db;			/* NULL: named after the log */
+	bool no_db, rebuild;
+	int retain_days;		/* 0: keep everything */
 	int port;
 	enum histlog_fsync fsync;
 	double fsync_interval;		/* seconds, for INTERVAL */
@@ -66,6 +69,7 @@ struct historian {
 	ev_signal sigterm, sigint, sighup;
 	char *reject_default;		/* heap copy of the default path */
 	char *checkpoints_default, *key_default;	/* likewise */
+	char *db_default;
 };
 
 /* ------------------------------------------------------------ options */
@@ -94,7 +98,15 @@ static void usage(FILE *f)
 "  --fsync MS|always|never  group commit every MS ms (100), every line, or\n"
 "                         leave it to the kernel\n"
 "  --seed-log PATH        an older (rotated) log, only read: its readings\n"
-"                         count as logged (repeatable, up to 16)\n"
+"                         count as logged (repeatable, up to 16, oldest\n"
+"                         first)\n"
+"  --db PATH              the store, a SQLite database derived from the\n"
+"                         log (LOG with .db: industrial_production.db)\n"
+"  --no-db                keep no store\n"
+"  --rebuild              make the store anew from the seed logs and the\n"
+"                         log, then exit (the logs are only read)\n"
+"  --retain DAYS          delete readings older than DAYS (device time)\n"
+"                         from the store, hourly; the log keeps them\n"
 "  --share GROUP          subscribe as one member of the MQTT 5 shared\n"
 "                         subscription $share/GROUP/...: each member (its\n"
 "                         own --client-id) logs its share in a session kept\n"
@@ -109,6 +121,8 @@ static void usage(FILE *f)
 "for again); readings without them at least once, a redelivery of the same\n"
 "node, timestamp and content within 10 minutes (and the node's last 256\n"
 "readings) dropped.\n"
+"The store is never ahead of the log: at every start it catches up from\n"
+"where it stopped, and an unreadable one is moved aside and rebuilt.\n"
 "SIGHUP reopens both logs (logrotate); SIGTERM/SIGINT flush, print a\n"
 "summary and exit.\n");
 }
@@ -182,7 +196,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 	enum { OPT_BROKER = 256, OPT_PORT, OPT_USER, OPT_PWFILE, OPT_ID,
 		OPT_PREFIX, OPT_LOG, OPT_REJECT, OPT_FSYNC, OPT_SHARE,
 		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS,
-		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL };
+		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL, OPT_DB, OPT_NO_DB,
+		OPT_REBUILD, OPT_RETAIN };
 	static const struct option longopts[] = {
 		{ "broker", required_argument, NULL, OPT_BROKER },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -202,6 +217,10 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "checkpoint-interval", required_argument, NULL,
 		    OPT_CP_INTERVAL },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "no-db", no_argument, NULL, OPT_NO_DB },
+		{ "rebuild", no_argument, NULL, OPT_REBUILD },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -248,6 +267,13 @@ static void parse_options(struct options *o, int argc, char **argv)
 			o->checkpoint_interval = (double)parse_long(
 			    "--checkpoint-interval", optarg, 1, 86400);
 			break;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_NO_DB: o->no_db = true; break;
+		case OPT_REBUILD: o->rebuild = true; break;
+		case OPT_RETAIN:
+			o->retain_days = (int)parse_long("--retain", optarg, 1,
+			    100000);
+			break;
 		case OPT_ZONELESS:
 			if (telemetry_offset_parse(optarg,
 			    &o->zoneless_offset_min) < 0)
@@ -293,6 +319,10 @@ static void parse_options(struct options *o, int argc, char **argv)
 	if ((o->checkpoints && *o->checkpoints == '\0') ||
 	    (o->key && *o->key == '\0'))
 		bad_option("--checkpoints or --key: empty path");
+	if (o->db && *o->db == '\0')
+		bad_option("--db: empty path");
+	if (o->no_db && (o->db || o->rebuild || o->retain_days))
+		bad_option("--no-db: no --db, --rebuild or --retain with it");
 }
 
 /* The first line of the file, without its newline; heap, caller wipes
@@ -321,15 +351,17 @@ static char *read_password(const char *path)
 	return line;
 }
 
-static char *default_reject_path(const char *log)
+/* A path named after the log: LOG without ".log" and with ext, or LOG
+ * with alt when it has no ".log". */
+static char *beside_log(const char *log, const char *ext, const char *alt)
 {
 	size_t len = strlen(log);
 	char *p;
 
 	if (len > 4 && strcmp(log + len - 4, ".log") == 0) {
-		if (asprintf(&p, "%.*s.rejects.log", (int)(len - 4), log) < 0)
+		if (asprintf(&p, "%.*s%s", (int)(len - 4), log, ext) < 0)
 			return NULL;
-	} else if (asprintf(&p, "%s.rejects", log) < 0) {
+	} else if (asprintf(&p, "%s%s", log, alt) < 0) {
 		return NULL;
 	}
 	return p;
@@ -345,6 +377,26 @@ static char *default_key_path(const char *log)
 	    slash ? (int)(slash - log + 1) : 0, log) < 0)
 		return NULL;
 	return p;
+}
+
+/* Made by root before the drop: the store's files go to the historian's
+ * user, who writes them from then on (SQLite gives its -wal and -shm
+ * files the database's owner). */
+static void chown_store(const char *db)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	char err[256], name[4096];
+	uint32_t uid, gid;
+	size_t i;
+
+	if (geteuid() != 0 || !sandbox_user_lookup(&sandbox_historian_policy,
+	    &uid, &gid, err, sizeof(err)) || uid == 0)
+		return;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", db, ext[i]);
+		if (lchown(name, uid, gid) != 0 && errno != ENOENT)
+			view_warn("chown %s: %s", name, strerror(errno));
+	}
 }
 
 /* ------------------------------------------------------------ wiring */
@@ -447,7 +499,8 @@ int main(int argc, char **argv)
 	if (h.opt.password_file)
 		password = read_password(h.opt.password_file);
 	if (h.opt.reject_log == NULL) {
-		h.reject_default = default_reject_path(h.opt.log);
+		h.reject_default = beside_log(h.opt.log, ".rejects.log",
+		    ".rejects");
 		if (h.reject_default == NULL)
 			return 1;
 		h.opt.reject_log = h.reject_default;
@@ -462,6 +515,12 @@ int main(int argc, char **argv)
 		ac.key = h.key_default = default_key_path(h.opt.log);
 	if (ac.checkpoints == NULL || ac.key == NULL)
 		return 1;
+	if (h.opt.db == NULL && !h.opt.no_db) {
+		h.db_default = beside_log(h.opt.log, ".db", ".db");
+		if (h.db_default == NULL)
+			return 1;
+		h.opt.db = h.db_default;
+	}
 	if (session_subscription(topic, sizeof(topic), h.opt.prefix,
 	    h.opt.share, "telemetry") < 0)
 		bad_option("--topic-prefix or --share too long");
@@ -481,12 +540,21 @@ int main(int argc, char **argv)
 		.zoneless_offset_min = h.opt.zoneless_offset_min,
 		.window = { RECENT_DEFAULT_NODES, RECENT_DEFAULT_PER_NODE,
 		    RECENT_DEFAULT_AGE_MS },
+		.db = h.opt.db, .retain_days = h.opt.retain_days,
 	};
+	if (h.opt.rebuild) {
+		status = ingest_rebuild(&ic) < 0 ? 1 : 0;
+		if (status == 0)
+			chown_store(h.opt.db);
+		goto out;
+	}
 	if (ingest_init(&h.ingest, h.loop, &ic, h.dedup, &h.resend,
 	    &h.view) < 0)
 		goto out_ingest;
 	if (audit_init(&h.audit, h.loop, &ac, ingest_log(&h.ingest)) < 0)
 		goto out_audit;
+	if (h.opt.db)
+		chown_store(h.opt.db);
 	mosquitto_lib_init();
 	sc = (struct session_config){
 		.broker = h.opt.broker, .port = h.opt.port,
@@ -528,5 +596,6 @@ out:
 	free(h.reject_default);
 	free(h.checkpoints_default);
 	free(h.key_default);
+	free(h.db_default);
 	return status;
 }

@@ -1,0 +1,809 @@
+/* The store's SQLite backend (store.h): the schema, the inserts of the
+ * live path and of the catch-up, retention. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hub/logline.h"
+#include "hub/store.h"
+
+/* The schema, version STORE_SCHEMA_VERSION (PRAGMA user_version).
+ *
+ * readings: one row per reading, clustered by (node, ts): a node's time
+ * range is one contiguous run of pages, which is what every question
+ * asks for.  id numbers the rows (next_id in log_position, committed with
+ * them) for fields, which holds every data field beyond p, t, v (the
+ * fields every status is computed from, columns, NULL when absent).
+ * exactly_once is the log line's guarantee (1: the reading has
+ * boot/seq); digest (telemetry_content_digest) only for readings without
+ * seq, part of their key.
+ *
+ * Indexes: the keys that make a row exactly once (store.h), and the
+ * readings with a status (a small fraction), covering what the events
+ * view reads. */
+static const char schema[] =
+"CREATE TABLE nodes ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL UNIQUE);"
+"CREATE TABLE readings ("
+"  node INTEGER NOT NULL REFERENCES nodes(id),"
+"  ts INTEGER NOT NULL,"
+"  id INTEGER NOT NULL,"
+"  boot INTEGER,"
+"  seq INTEGER,"
+"  received INTEGER NOT NULL,"
+"  p REAL, t REAL, v REAL,"
+"  status INTEGER NOT NULL,"
+"  exactly_once INTEGER NOT NULL,"
+"  digest INTEGER,"
+"  PRIMARY KEY (node, ts, id)) WITHOUT ROWID;"
+"CREATE UNIQUE INDEX readings_seq ON readings(node, boot, seq)"
+"  WHERE seq IS NOT NULL;"
+"CREATE UNIQUE INDEX readings_line ON readings(node, ts, received, digest)"
+"  WHERE seq IS NULL;"
+"CREATE TABLE fields ("
+"  reading INTEGER NOT NULL,"
+"  name TEXT NOT NULL,"
+"  value REAL NOT NULL,"
+"  PRIMARY KEY (reading, name)) WITHOUT ROWID;"
+"CREATE TABLE log_position ("
+"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+"  offset INTEGER NOT NULL, lines INTEGER NOT NULL,"
+"  next_id INTEGER NOT NULL);"
+"PRAGMA user_version = 1;";
+
+/* The indexes only queries need, part of the schema: a bulk load
+ * (store_bulk) drops them and makes them again at its end, faster than
+ * keeping them up row by row. */
+static const char query_indexes[] =
+"CREATE INDEX IF NOT EXISTS readings_anomalies ON readings(node, ts, boot,"
+"  seq, p, t, v, status) WHERE status > 0;";
+
+_Static_assert(STORE_SCHEMA_VERSION == 1, "schema text above is version 1");
+
+enum {
+	NODE_CACHE = 1024,	/* slots, a power of two */
+	BUSY_MS = 2000,
+};
+
+enum stmt {
+	S_BEGIN, S_COMMIT, S_NODE_ADD, S_NODE_GET, S_READING, S_FIELD,
+	S_POS_GET, S_POS_SET, S_NODES, S_RETAIN_FIELDS, S_RETAIN_READINGS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_NODE_ADD] = "INSERT OR IGNORE INTO nodes(name) VALUES (?1)",
+	[S_NODE_GET] = "SELECT id FROM nodes WHERE name = ?1",
+	[S_READING] = "INSERT OR IGNORE INTO readings(node, boot, seq, ts, "
+	    "received, p, t, v, status, exactly_once, digest, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_FIELD] = "INSERT OR IGNORE INTO fields(reading, name, value) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_POS_GET] = "SELECT dev, ino, offset, lines, next_id FROM log_position "
+	    "WHERE id = 1",
+	[S_POS_SET] = "INSERT OR REPLACE INTO log_position(id, dev, ino, "
+	    "offset, lines, next_id) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+	[S_NODES] = "SELECT id FROM nodes",
+	[S_RETAIN_FIELDS] = "DELETE FROM fields WHERE reading IN "
+	    "(SELECT id FROM readings WHERE node = ?1 AND ts < ?2)",
+	[S_RETAIN_READINGS] = "DELETE FROM readings WHERE node = ?1 AND "
+	    "ts < ?2",
+};
+
+struct node_slot {
+	char name[TELEMETRY_NODE_ID_MAX + 1];	/* "" when free */
+	int64_t id;
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[S_COUNT];
+	bool in_tx, moved, bulk;
+	bool failed;		/* an add failed: the transaction is not kept */
+	int64_t next_id;	/* of the next row */
+	int64_t committed_id;	/* next_id as last committed */
+	struct store_position committed;	/* pos as last committed */
+	size_t pending;
+	struct store_position pos;
+	struct store_counters n;
+	struct node_slot cache[NODE_CACHE];
+	size_t cached;
+	char err[256];
+};
+
+static int errno_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
+	case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_SCHEMA:
+		return -EBADMSG;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN: return -ENOENT;
+	case SQLITE_NOMEM: return -ENOMEM;
+	default: return -EIO;
+	}
+}
+
+/* Keeps sqlite's message and returns rc as an errno. */
+static int fail(struct store *s, int rc)
+{
+	snprintf(s->err, sizeof(s->err), "%s", s->db ? sqlite3_errmsg(s->db) :
+	    sqlite3_errstr(rc));
+	return errno_of(rc);
+}
+
+const char *store_error(const struct store *s)
+{
+	return s ? s->err : "out of memory";
+}
+
+/* Steps a statement that returns no row and resets it. */
+static int run(struct store *s, enum stmt k)
+{
+	int rc = sqlite3_step(s->st[k]);
+
+	sqlite3_reset(s->st[k]);
+	sqlite3_clear_bindings(s->st[k]);
+	return rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
+static int user_version(struct store *s, int *v)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q,
+	    NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : fail(s, rc);
+}
+
+/* The page cache: small while live, so that the historian's memory stays
+ * flat (the pages it writes are the newest, few per node, and the
+ * kernel's page cache holds the rest); large while catching up, when
+ * every page of the run is touched again and again. */
+static int set_cache(struct store *s, bool large)
+{
+	return sqlite3_exec(s->db, large ? "PRAGMA cache_size = -65536" :
+	    "PRAGMA cache_size = -1024", NULL, NULL, NULL);
+}
+
+/* A new database gets the schema; an old one must have ours. */
+static int setup(struct store *s)
+{
+	int rc, v = 0;
+
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = set_cache(s, false);
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	if ((rc = user_version(s, &v)) < 0)
+		return rc;
+	if (v == 0) {
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK && (rc = user_version(s, &v)) == 0 &&
+		    v == 0 && (rc = sqlite3_exec(s->db, schema, NULL, NULL,
+		    NULL)) == SQLITE_OK)
+			rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
+			    NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			rc = fail(s, rc);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		v = STORE_SCHEMA_VERSION;
+	}
+	if (v != STORE_SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err), "schema version %d, this "
+		    "program knows %d", v, STORE_SCHEMA_VERSION);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The committed position and the id of the next row (1 when new). */
+static int read_position(struct store *s, struct store_position *pos,
+    int64_t *next_id)
+{
+	sqlite3_stmt *q = s->st[S_POS_GET];
+	int rc = sqlite3_step(q);
+
+	*pos = (struct store_position){ 0 };
+	*next_id = 1;
+	if (rc == SQLITE_ROW) {
+		pos->dev = (uint64_t)sqlite3_column_int64(q, 0);
+		pos->ino = (uint64_t)sqlite3_column_int64(q, 1);
+		pos->offset = (uint64_t)sqlite3_column_int64(q, 2);
+		pos->lines = (uint64_t)sqlite3_column_int64(q, 3);
+		*next_id = sqlite3_column_int64(q, 4);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
+int store_open(struct store **sp, const char *path)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int rc, k;
+
+	*sp = NULL;
+	if (s == NULL)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = rc != SQLITE_OK ? fail(s, rc) : setup(s);
+	for (k = 0; rc == 0 && k < S_COUNT; k++)
+		if ((rc = sqlite3_prepare_v3(s->db, stmt_sql[k], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[k], NULL)) != SQLITE_OK)
+			rc = fail(s, rc);
+	if (rc == 0)
+		rc = read_position(s, &s->pos, &s->committed_id);
+	s->next_id = s->committed_id;
+	s->committed = s->pos;
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", path, s->err);
+		store_close(s);
+		return rc;
+	}
+	*sp = s;
+	return 0;
+}
+
+int store_remove(const char *path)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	char name[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, ext[i]) >=
+		    (int)sizeof(name))
+			return -ENAMETOOLONG;
+		if (unlink(name) != 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+int store_position(struct store *s, struct store_position *pos)
+{
+	int64_t next_id;
+
+	return read_position(s, pos, &next_id);
+}
+
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name)
+		h = (h ^ (uint8_t)*name++) * 16777619u;
+	return h;
+}
+
+/* The node's id, added when new.  0 or -errno. */
+static int node_id(struct store *s, const char *name, int64_t *id)
+{
+	uint32_t i = name_hash(name) & (NODE_CACHE - 1);
+	sqlite3_stmt *q = s->st[S_NODE_GET];
+	int rc, ret;
+
+	while (s->cache[i].name[0] != '\0') {
+		if (strcmp(s->cache[i].name, name) == 0) {
+			*id = s->cache[i].id;
+			return 0;
+		}
+		i = (i + 1) & (NODE_CACHE - 1);
+	}
+	sqlite3_bind_text(s->st[S_NODE_ADD], 1, name, -1, SQLITE_STATIC);
+	if ((ret = run(s, S_NODE_ADD)) < 0)
+		return ret;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	ret = rc == SQLITE_ROW ? 0 : fail(s, rc == SQLITE_DONE ?
+	    SQLITE_CORRUPT : rc);
+	sqlite3_reset(q);
+	if (ret < 0)
+		return ret;
+	if (s->cached == NODE_CACHE * 3 / 4) {
+		/* A rolled back transaction may have taken ids back: the
+		 * cache only ever holds committed or current ones. */
+		memset(s->cache, 0, sizeof(s->cache));
+		s->cached = 0;
+		i = name_hash(name) & (NODE_CACHE - 1);
+	}
+	snprintf(s->cache[i].name, sizeof(s->cache[i].name), "%s", name);
+	s->cache[i].id = *id;
+	s->cached++;
+	return 0;
+}
+
+static int begin(struct store *s)
+{
+	int ret;
+
+	if (s->in_tx)
+		return 0;
+	if ((ret = run(s, S_BEGIN)) == 0)
+		s->in_tx = true;
+	return ret;
+}
+
+static void bind_value(sqlite3_stmt *q, int col, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(q, col);
+	else
+		sqlite3_bind_double(q, col, v);
+}
+
+static bool column_field(const char *name)
+{
+	return strcmp(name, "p") == 0 || strcmp(name, "t") == 0 ||
+	    strcmp(name, "v") == 0;
+}
+
+static int add_fields(struct store *s, const struct telemetry_reading *r,
+    int64_t reading)
+{
+	sqlite3_stmt *q = s->st[S_FIELD];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < r->nfields; i++) {
+		if (column_field(r->fields[i].name))
+			continue;
+		sqlite3_bind_int64(q, 1, reading);
+		sqlite3_bind_text(q, 2, r->fields[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_double(q, 3, r->fields[i].value);
+		if ((ret = run(s, S_FIELD)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int store_add(struct store *s, const struct telemetry_reading *r,
+    uint64_t received_ms, int64_t ts_ms, const struct store_position *after)
+{
+	sqlite3_stmt *q = s->st[S_READING];
+	int64_t node = 0;
+	int ret;
+
+	if ((ret = begin(s)) < 0 || (ret = node_id(s, r->node_id, &node)) < 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, node);
+	if (r->has_seq) {
+		sqlite3_bind_int64(q, 2, (int64_t)r->boot_id);
+		sqlite3_bind_int64(q, 3, (int64_t)r->seq);
+	} else {
+		sqlite3_bind_int64(q, 11,
+		    (int64_t)telemetry_content_digest(r));
+	}
+	sqlite3_bind_int64(q, 4, ts_ms);
+	sqlite3_bind_int64(q, 5, (int64_t)received_ms);
+	bind_value(q, 6, r->p);
+	bind_value(q, 7, r->t);
+	bind_value(q, 8, r->v);
+	sqlite3_bind_int(q, 9, r->status);
+	sqlite3_bind_int(q, 10, r->has_seq);
+	sqlite3_bind_int64(q, 12, s->next_id);
+	if ((ret = run(s, S_READING)) < 0)
+		goto fail;
+	store_advance(s, after);
+	if (sqlite3_changes(s->db) == 0) {
+		s->n.present++;
+		return 0;
+	}
+	if ((ret = add_fields(s, r, s->next_id++)) < 0)
+		goto fail;
+	s->n.added++;
+	s->pending++;
+	return 1;
+fail:
+	/* Half a reading (its fields missing) must not be committed: the
+	 * caller gives up on the store, which rolls back (store_close). */
+	s->failed = true;
+	return ret;
+}
+
+void store_advance(struct store *s, const struct store_position *after)
+{
+	s->pos = *after;
+	s->moved = true;
+}
+
+size_t store_pending(const struct store *s)
+{
+	return s->pending;
+}
+
+int store_commit(struct store *s)
+{
+	sqlite3_stmt *q = s->st[S_POS_SET];
+	int ret;
+
+	if (s->failed)
+		return -EIO;	/* store_close() rolls back */
+	if (!s->moved && !s->in_tx)
+		return 0;
+	if ((ret = begin(s)) < 0)
+		return ret;
+	sqlite3_bind_int64(q, 1, (int64_t)s->pos.dev);
+	sqlite3_bind_int64(q, 2, (int64_t)s->pos.ino);
+	sqlite3_bind_int64(q, 3, (int64_t)s->pos.offset);
+	sqlite3_bind_int64(q, 4, (int64_t)s->pos.lines);
+	sqlite3_bind_int64(q, 5, s->next_id);
+	if ((ret = run(s, S_POS_SET)) < 0 || (ret = run(s, S_COMMIT)) < 0) {
+		/* Nothing of the batch is kept: the next catch-up reads it
+		 * from the log again. */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		memset(s->cache, 0, sizeof(s->cache));
+		s->cached = 0;
+		s->next_id = s->committed_id;
+		s->pos = s->committed;	/* never a position without its rows */
+		s->moved = false;
+		s->in_tx = false;
+		s->pending = 0;
+		return ret;
+	}
+	s->in_tx = s->moved = false;
+	s->committed_id = s->next_id;
+	s->committed = s->pos;
+	s->pending = 0;
+	s->n.commits++;
+	return 0;
+}
+
+int64_t store_retain(struct store *s, int64_t cutoff_ms)
+{
+	sqlite3_stmt *nodes = s->st[S_NODES];
+	int64_t deleted = 0;
+	int rc, ret;
+
+	if ((ret = begin(s)) < 0)
+		return ret;
+	/* Node by node: each delete is a range of the (node, ts) index. */
+	while ((rc = sqlite3_step(nodes)) == SQLITE_ROW) {
+		int64_t node = sqlite3_column_int64(nodes, 0);
+
+		sqlite3_bind_int64(s->st[S_RETAIN_FIELDS], 1, node);
+		sqlite3_bind_int64(s->st[S_RETAIN_FIELDS], 2, cutoff_ms);
+		sqlite3_bind_int64(s->st[S_RETAIN_READINGS], 1, node);
+		sqlite3_bind_int64(s->st[S_RETAIN_READINGS], 2, cutoff_ms);
+		if ((ret = run(s, S_RETAIN_FIELDS)) < 0 ||
+		    (ret = run(s, S_RETAIN_READINGS)) < 0)
+			break;
+		deleted += sqlite3_changes(s->db);
+	}
+	sqlite3_reset(nodes);
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(s, rc);
+	if (ret == 0)
+		ret = store_commit(s);
+	return ret < 0 ? ret : deleted;
+}
+
+int store_bulk(struct store *s, bool on)
+{
+	int rc, ret;
+
+	if ((ret = store_commit(s)) < 0)
+		return ret;
+	s->bulk = on;
+	if ((rc = set_cache(s, on)) != SQLITE_OK)
+		return fail(s, rc);
+	/* A rollback journal writes each new page once, WAL twice. */
+	if (on)
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE;"
+		    "DROP INDEX IF EXISTS readings_anomalies;", NULL, NULL, NULL);
+	else if ((rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
+	    NULL)) == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", NULL,
+		    NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(s, rc);
+}
+
+const struct store_counters *store_counters(const struct store *s)
+{
+	return &s->n;
+}
+
+void store_close(struct store *s)
+{
+	int k;
+
+	if (s == NULL)
+		return;
+	if (s->failed && s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	else if (s->in_tx || s->moved)
+		store_commit(s);
+	for (k = 0; k < S_COUNT; k++)
+		sqlite3_finalize(s->st[k]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* ------------------------------------------------------------ catch-up */
+
+struct feed {
+	struct store *s;
+	struct store_position pos;
+	const char *path;
+	uint64_t lines, bad;
+	int err;
+};
+
+/* A parsed line: the reading (ok) or none, and where the line ends. */
+struct parsed {
+	struct telemetry_reading r;
+	uint64_t received, end;
+	int64_t ts;
+	bool ok;
+};
+
+enum {
+	PIPE_BATCH = 256,	/* lines handed over at once */
+	PIPE_DEPTH = 8,		/* batches in flight */
+};
+
+/* The catch-up is two threads: one reads and parses the log (cJSON, the
+ * codec), the other (the caller's) inserts; each is about half the work.
+ * Batches go round a ring of PIPE_DEPTH. */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct parsed *batch[PIPE_DEPTH];
+	size_t count[PIPE_DEPTH];
+	unsigned head, tail;	/* filled: tail..head-1 */
+	bool done, stop;
+	int scan_ret;
+	int fd;
+	uint64_t offset;
+	size_t fill;		/* parser: lines in batch[head % DEPTH] */
+};
+
+static int parse_line(void *ctx, const char *line, size_t len, uint64_t end)
+{
+	struct pipe *p = ctx;
+	struct parsed *it;
+	bool stop;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head - p->tail == PIPE_DEPTH && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
+	if (stop)
+		return -ECANCELED;
+	/* The slot at head is the parser's alone until head moves. */
+	it = &p->batch[p->head % PIPE_DEPTH][p->fill++];
+	it->end = end;
+	it->ok = len > 0 && logline_parse(line, len, &it->r, &it->received,
+	    &it->ts) == 0;
+	if (p->fill == PIPE_BATCH) {
+		pthread_mutex_lock(&p->mu);
+		p->count[p->head % PIPE_DEPTH] = p->fill;
+		p->head++;
+		p->fill = 0;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return 0;
+}
+
+static void *parser(void *arg)
+{
+	struct pipe *p = arg;
+	int ret = logline_scan(p->fd, p->offset, parse_line, p);
+
+	pthread_mutex_lock(&p->mu);
+	while (p->fill > 0 && p->head - p->tail == PIPE_DEPTH && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->fill > 0 && !p->stop) {
+		p->count[p->head % PIPE_DEPTH] = p->fill;
+		p->head++;
+	}
+	p->scan_ret = ret;
+	p->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int take(struct feed *f, const struct parsed *it)
+{
+	int ret;
+
+	f->pos.offset = it->end;
+	f->pos.lines++;
+	f->lines++;
+	if (!it->ok) {
+		f->bad++;
+		store_advance(f->s, &f->pos);
+		return 0;
+	}
+	ret = store_add(f->s, &it->r, it->received, it->ts, &f->pos);
+	if (ret >= 0 && store_pending(f->s) >= STORE_BATCH_ROWS *
+	    (f->s->bulk ? 100 : 10))
+		ret = store_commit(f->s);
+	return ret < 0 ? ret : 0;
+}
+
+/* Inserts what the parser thread hands over, in order.  0 or -errno. */
+static int consume(struct feed *f, struct pipe *p)
+{
+	int ret = 0;
+
+	for (;;) {
+		size_t i, n;
+		struct parsed *b;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->head == p->tail && !p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->head == p->tail) {
+			pthread_mutex_unlock(&p->mu);
+			return ret ? ret : p->scan_ret;
+		}
+		b = p->batch[p->tail % PIPE_DEPTH];
+		n = p->count[p->tail % PIPE_DEPTH];
+		pthread_mutex_unlock(&p->mu);
+		for (i = 0; i < n && ret == 0; i++)
+			ret = take(f, &b[i]);
+		pthread_mutex_lock(&p->mu);
+		p->tail++;
+		if (ret < 0)
+			p->stop = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (ret < 0) {
+			/* Let the parser see stop and finish. */
+			pthread_mutex_lock(&p->mu);
+			while (!p->done) {
+				p->tail = p->head;
+				pthread_cond_broadcast(&p->cv);
+				pthread_cond_wait(&p->cv, &p->mu);
+			}
+			pthread_mutex_unlock(&p->mu);
+			return ret;
+		}
+	}
+}
+
+static int scan_into(struct feed *f, int fd)
+{
+	struct pipe p = { .fd = fd, .offset = f->pos.offset };
+	pthread_t th;
+	int k, ret;
+
+	for (k = 0; k < PIPE_DEPTH; k++)
+		if ((p.batch[k] = malloc(PIPE_BATCH * sizeof(struct parsed))) ==
+		    NULL) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	if ((ret = -pthread_create(&th, NULL, parser, &p)) == 0) {
+		ret = consume(f, &p);
+		pthread_join(th, NULL);
+	}
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+out:
+	for (k = 0; k < PIPE_DEPTH; k++)
+		free(p.batch[k]);
+	return ret;
+}
+
+/* Reads one file from *start (when it is that file) or from its start. */
+static int feed_file(struct feed *f, int fd, const struct stat *st,
+    const struct store_position *start)
+{
+	int ret;
+
+	f->pos = (struct store_position){ .dev = (uint64_t)st->st_dev,
+	    .ino = (uint64_t)st->st_ino };
+	if (start) {
+		f->pos.offset = start->offset;
+		f->pos.lines = start->lines;
+	}
+	/* What a crashed historian left in the page cache goes to disk
+	 * first: the store is never ahead of the log. */
+	if (fdatasync(fd) != 0 && errno != EINVAL && errno != EBADF) {
+		ret = -errno;
+		fprintf(stderr, "%s: fdatasync: %s\n", f->path, strerror(-ret));
+		return ret;
+	}
+	store_advance(f->s, &f->pos);
+	ret = scan_into(f, fd);
+	if (ret == 0)
+		ret = store_commit(f->s);
+	if (ret < 0)
+		fprintf(stderr, "%s: %s\n", f->path, ret == -EBADMSG ||
+		    ret == -EIO || ret == -ENOSPC || ret == -EBUSY ?
+		    store_error(f->s) : strerror(-ret));
+	return ret;
+}
+
+/* Whether pos is inside this file, at the end of a line. */
+static bool resumes_in(int fd, const struct stat *st,
+    const struct store_position *pos)
+{
+	char c;
+
+	if (pos->dev != (uint64_t)st->st_dev ||
+	    pos->ino != (uint64_t)st->st_ino ||
+	    pos->offset > (uint64_t)st->st_size)
+		return false;
+	return pos->offset == 0 || (pread(fd, &c, 1,
+	    (off_t)pos->offset - 1) == 1 && c == '\n');
+}
+
+int store_catch_up(struct store *s, const char *const *paths, int n,
+    uint64_t *lines, uint64_t *bad)
+{
+	struct feed f = { .s = s };
+	struct store_position pos;
+	int fds[64], from = -1, i, ret = 0;
+	struct stat st[64];
+
+	*lines = *bad = 0;
+	if (n > 64)
+		return -E2BIG;
+	if ((ret = store_position(s, &pos)) < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] >= 0 && fstat(fds[i], &st[i]) != 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		if (fds[i] >= 0 && resumes_in(fds[i], &st[i], &pos))
+			from = i;
+	}
+	/* No file holds the position: all of them, from their start. */
+	set_cache(s, true);
+	for (i = from < 0 ? 0 : from; i < n && ret == 0; i++) {
+		if (fds[i] < 0)
+			continue;
+		f.path = paths[i];
+		ret = feed_file(&f, fds[i], &st[i], i == from ? &pos : NULL);
+	}
+	set_cache(s, s->bulk);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	*lines = f.lines;
+	*bad = f.bad;
+	return ret;
+}

@@ -1,0 +1,120 @@
+/* The historian's store: every reading of the production log in a
+ * database that can be asked questions (wgu-query), beside the log and
+ * named after it (industrial_production.db).
+ *
+ * The log is the record; the store is derived from it and never ahead of
+ * it.  A reading is added only after its log line was appended, and the
+ * store keeps, in the same transaction as the rows, how far into the log
+ * it has read (struct store_position).  store_catch_up() brings it level
+ * with the log from there: after a crash, at every start, and from zero
+ * for a new, lost or unreadable database (--rebuild).
+ *
+ * Exactly once, in the database as in the log:
+ * - a reading with boot_id/seq is unique on (node, boot, seq): a second
+ *   copy is refused (counted as already there);
+ * - a reading without them is one log line: unique on (node, ts,
+ *   received, content digest), which tells a line read twice (a catch-up
+ *   over lines already in the store) from a redelivery that the log
+ *   itself holds twice (outside the duplicate window, recent.h), which
+ *   stays twice.
+ *
+ * This header names no database library: the SQLite backend is store.c;
+ * another (PostgreSQL, one per fleet) would implement the same functions
+ * over its own connection.  Not thread-safe; one writer per database
+ * (readers any time: SQLite's WAL mode).
+ *
+ * The schema and its version live in store.c only. */
+#ifndef WGU_HUB_STORE_H
+#define WGU_HUB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtt/telemetry.h"
+
+enum {
+	STORE_SCHEMA_VERSION = 1,
+	STORE_BATCH_ROWS = 1000,	/* the caller commits at least this often */
+};
+
+/* How far into the log the store has read: the file (device and inode)
+ * and the end of the last line taken, in bytes and in lines.  dev == 0 &&
+ * ino == 0: nothing read yet. */
+struct store_position {
+	uint64_t dev, ino;
+	uint64_t offset, lines;
+};
+
+struct store_counters {
+	uint64_t added;		/* rows inserted */
+	uint64_t present;	/* refused: already in the store */
+	uint64_t commits;
+};
+
+struct store;
+
+/* Opens (creating when missing) the database at path for writing, in WAL
+ * mode, and creates the schema.  Returns 0 and *s, or:
+ * -EBADMSG  not a database, corrupt, or another schema version: the
+ *           caller may store_remove() it and open anew;
+ * other negative errno (the message via store_error()).
+ * *s is NULL on error. */
+int store_open(struct store **s, const char *path);
+
+/* Deletes the database and its -wal and -shm files.  0 or -errno (a file
+ * that does not exist is no error). */
+int store_remove(const char *path);
+
+/* The last error's text (static or owned by s; valid until the next
+ * call), for messages. */
+const char *store_error(const struct store *s);
+
+/* The recorded position (all zero for a new store).  0 or -errno. */
+int store_position(struct store *s, struct store_position *pos);
+
+/* One reading, in the current transaction (begun when none is open),
+ * whose log line ends at *after.  ts_ms is the line's ts member.
+ * Returns 1 (added), 0 (already there), or -errno. */
+int store_add(struct store *s, const struct telemetry_reading *r,
+    uint64_t received_ms, int64_t ts_ms, const struct store_position *after);
+
+/* The position moves without a reading (a log line that is none), or to
+ * a new file (logrotate): kept with the next commit. */
+void store_advance(struct store *s, const struct store_position *after);
+
+/* Rows added since the last commit. */
+size_t store_pending(const struct store *s);
+
+/* Writes the position and commits the open transaction (if the position
+ * moved, even without rows).  The caller syncs the log before: the store
+ * is never ahead of the log on disk.  0 or -errno. */
+int store_commit(struct store *s);
+
+/* Deletes readings whose device time is before cutoff_ms; never touches
+ * the log.  Returns the number of rows deleted or -errno. */
+int64_t store_retain(struct store *s, int64_t cutoff_ms);
+
+/* A bulk load (--rebuild) between store_bulk(s, true) and
+ * store_bulk(s, false): the query indexes are made at its end, a rollback
+ * journal instead of the WAL, larger transactions.  Readers see the
+ * store without its query indexes meanwhile.  0 or -errno. */
+int store_bulk(struct store *s, bool on);
+
+const struct store_counters *store_counters(const struct store *s);
+
+/* Commits what is pending and closes.  Safe on NULL. */
+void store_close(struct store *s);
+
+/* Brings the store level with the logs: paths[0..n-1] oldest first, the
+ * current log last.  Resumes inside the file the recorded position names
+ * (same device and inode, the offset within it, at a line's end) and
+ * reads every later file whole; when no file matches, reads all of them
+ * (what is already there is refused, see above).  Commits every
+ * STORE_BATCH_ROWS * 10 rows and at the end.  *lines gets the lines read,
+ * *bad those that are no reading.  A missing file is skipped.  0 or
+ * -errno (said on stderr with the path). */
+int store_catch_up(struct store *s, const char *const *paths, int n,
+    uint64_t *lines, uint64_t *bad);
+
+#endif
