@@ -85,7 +85,7 @@ count_is() { [ "$(lines "$1" | wc -l)" -eq "$2" ]; }
 # matches the presence of seq.
 check_ts() {
 	lines "$1" | "$PY" -c '
-import datetime, json, sys
+import datetime, json, math, sys
 bad = 0
 for line in sys.stdin:
     rec = json.loads(line)
@@ -94,11 +94,16 @@ for line in sys.stdin:
         d = datetime.datetime.fromisoformat(ts)
         if d.tzinfo is None:
             d = d.replace(tzinfo=datetime.timezone.utc)
-        want = round(d.timestamp() * 1000)
+        # exact: whole seconds, then the fraction rounded half up
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        delta = d - epoch
+        want = ((delta.days * 86400 + delta.seconds) * 1000 +
+                (delta.microseconds + 500) // 1000)
     elif ts >= 1e11:
         want = ts
     else:
-        want = round(ts * 1000)
+        # seconds: rounded half away from zero, as llround() in C
+        want = math.floor(ts * 1000 + 0.5)
     g = "exactly-once" if "seq" in rec["payload"] else "at-least-once"
     if rec.get("ts") != want or rec.get("guarantee") != g:
         print("    ts", rec.get("ts"), "want", want, rec.get("guarantee"), g)
