@@ -210,6 +210,17 @@ static int write_pem(const char *path, EVP_PKEY *key, bool private,
 	return 0;
 }
 
+char *checkpoint_path_beside(const char *log, const char *name)
+{
+	const char *slash = strrchr(log, '/');
+	char *p;
+
+	if (asprintf(&p, "%.*s%s", slash ? (int)(slash - log + 1) : 0, log,
+	    name) < 0)
+		return NULL;
+	return p;
+}
+
 int checkpoint_keygen(const char *dir, uid_t owner, gid_t group)
 {
 	char *priv = NULL, *pub = NULL;

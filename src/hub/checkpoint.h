@@ -68,6 +68,10 @@ int checkpoint_format(char *out, struct checkpoint *cp, EVP_PKEY *key);
  * 0 or a negative errno, after saying why on stderr. */
 int checkpoint_keygen(const char *dir, uid_t owner, gid_t group);
 
+/* name in the directory of log (the key files' default place): heap
+ * string, or NULL. */
+char *checkpoint_path_beside(const char *log, const char *name);
+
 /* Loads a private or public PEM key of type Ed25519.  NULL after saying
  * why on stderr (errno ENOENT when the file does not exist). */
 EVP_PKEY *checkpoint_load_key(const char *path, bool private);

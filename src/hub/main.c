@@ -367,18 +367,6 @@ static char *beside_log(const char *log, const char *ext, const char *alt)
 	return p;
 }
 
-/* The key's default: historian.key in the log's directory. */
-static char *default_key_path(const char *log)
-{
-	const char *slash = strrchr(log, '/');
-	char *p;
-
-	if (asprintf(&p, "%.*s" CHECKPOINT_KEY_NAME,
-	    slash ? (int)(slash - log + 1) : 0, log) < 0)
-		return NULL;
-	return p;
-}
-
 /* Made by root before the drop: the store's files go to the historian's
  * user, who writes them from then on (SQLite gives its -wal and -shm
  * files the database's owner). */
@@ -512,7 +500,8 @@ int main(int argc, char **argv)
 		ac.checkpoints = h.checkpoints_default =
 		    verify_checkpoints_path(h.opt.log);
 	if (ac.key == NULL)
-		ac.key = h.key_default = default_key_path(h.opt.log);
+		ac.key = h.key_default = checkpoint_path_beside(h.opt.log,
+		    CHECKPOINT_KEY_NAME);
 	if (ac.checkpoints == NULL || ac.key == NULL)
 		return 1;
 	if (h.opt.db == NULL && !h.opt.no_db) {

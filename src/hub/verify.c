@@ -1,121 +1,27 @@
-/* wgu-historian verify: the auditor's check of the production log. */
-#include <errno.h>
-#include <fcntl.h>
+/* wgu-historian verify: the auditor's check of the production log.  The
+ * walk along the chain across the logs (oldest first), the checkpoints
+ * found on the way held against what they vouch for, and the verdict in
+ * plain words; verify_files.c finds, orders and maps the files. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hub/chain.h"
 #include "hub/checkpoint.h"
 #include "hub/verify.h"
+#include "hub/verify_internal.h"
 
 enum { EXIT_USAGE = 2, TIME_LEN = 64 };
 
 static const uint8_t ZERO[CHAIN_LEN];
 
-struct logfile {
-	const char *path;
-	long rank;			/* .N suffix; 0 for none */
-	int order;			/* on the command line */
-	const char *data;		/* mapped, or NULL when empty */
-	size_t size;
-};
-
-/* What verify keeps of a checkpoint (a year at one a minute is half a
- * million), and where the walk found its chain value. */
-struct cpsum {
-	uint64_t n, time_ms, line;
-	uint8_t chain[CHAIN_LEN];
-};
-
-struct cpinfo {
-	struct cpsum cp;
-	size_t file;			/* index into the sorted logs */
-	uint64_t line;			/* 0: not found */
-	uint64_t seen;			/* global line number where found */
-};
-
-struct verifier {
-	struct logfile *logs;
-	size_t nlogs;
-	struct cpinfo *cps;
-	size_t ncps;
-	size_t *by_chain;		/* cps indices sorted by chain */
-	bool chain_only;
-	/* The walk. */
-	uint8_t prev[CHAIN_LEN];
-	uint64_t lines;
-	uint64_t first_ms, last_ms;
-	bool have_first;
-	long anchor;			/* -1: the start; -2: line 1 taken as
-					 * it is (--chain-only); else the
-					 * cps index it follows */
-};
-
-/* ------------------------------------------------------------ paths */
-
-/* The .N of logrotate, as a number; 0 when the name has none. */
-static long rotation_rank(const char *path, size_t *stem)
-{
-	const char *dot = strrchr(path, '.'), *p;
-	long n = 0;
-
-	*stem = strlen(path);
-	if (dot == NULL || dot[1] == '\0' || strchr(dot, '/'))
-		return 0;
-	for (p = dot + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || n > 100000000)
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	*stem = (size_t)(dot - path);
-	return n;
-}
-
-char *verify_checkpoints_path(const char *log)
-{
-	size_t len;
-	char *p;
-
-	rotation_rank(log, &len);
-	if (len > 4 && memcmp(log + len - 4, ".log", 4) == 0)
-		len -= 4;
-	if (asprintf(&p, "%.*s.checkpoints", (int)len, log) < 0)
-		return NULL;
-	return p;
-}
-
-static char *pubkey_path(const char *log)
-{
-	const char *slash = strrchr(log, '/');
-	char *p;
-
-	if (asprintf(&p, "%.*s" CHECKPOINT_PUB_NAME,
-	    slash ? (int)(slash - log + 1) : 0, log) < 0)
-		return NULL;
-	return p;
-}
-
-static int by_age(const void *a, const void *b)
-{
-	const struct logfile *x = a, *y = b;
-
-	if (x->rank != y->rank)	/* larger .N is older; none (0) newest */
-		return x->rank > y->rank ? -1 : 1;
-	return x->order - y->order;
-}
-
 /* ------------------------------------------------------------ output */
 
-__attribute__((format(printf, 1, 2)))
-static int fail(const char *fmt, ...)
+int verify_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -139,153 +45,6 @@ static const char *rfc3339(uint64_t ms, char buf[TIME_LEN])
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 	return buf;
-}
-
-/* ------------------------------------------------------------ files */
-
-static int map_file(struct logfile *f)
-{
-	struct stat st;
-	void *p;
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "wgu-historian verify: %s: %s\n", f->path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "wgu-historian verify: %s: not a regular "
-		    "file\n", f->path);
-		close(fd);
-		return -1;
-	}
-	f->size = (size_t)st.st_size;
-	if (f->size > 0) {
-		p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			fprintf(stderr, "wgu-historian verify: %s: %s\n",
-			    f->path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		(void)madvise(p, f->size, MADV_SEQUENTIAL);
-		f->data = p;
-	}
-	close(fd);
-	return 0;
-}
-
-/* The next line of [*p, end): its length without '\n'; *p moves past it.
- * *whole is false for a last line without '\n'. */
-static size_t next_line(const char **p, const char *end, const char **line,
-    bool *whole)
-{
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	*line = *p;
-	*whole = nl != NULL;
-	if (nl == NULL)
-		nl = end;
-	*p = *whole ? nl + 1 : nl;
-	return (size_t)(nl - *line);
-}
-
-/* ------------------------------------------------------------ checkpoints */
-
-static struct verifier *sort_ctx;
-
-static int by_chain_cmp(const void *a, const void *b)
-{
-	const struct cpinfo *x = &sort_ctx->cps[*(const size_t *)a];
-	const struct cpinfo *y = &sort_ctx->cps[*(const size_t *)b];
-	int c = memcmp(x->cp.chain, y->cp.chain, CHAIN_LEN);
-
-	if (c)
-		return c;
-	return x->cp.n < y->cp.n ? -1 : x->cp.n > y->cp.n;
-}
-
-/* Reads, parses and checks the signature of every checkpoint.  Returns
- * 0, or 1 after saying what is wrong with the file. */
-static int load_checkpoints(struct verifier *v, const char *path,
-    EVP_PKEY *pub)
-{
-	struct logfile f = { .path = path };
-	struct checkpoint full;
-	const char *p, *end, *line;
-	size_t len, cap = 0, k = 0;
-	bool whole;
-	int ret = 0;
-
-	if (map_file(&f) < 0)
-		return 1;
-	p = f.data;
-	end = f.data + f.size;
-	while (p < end) {
-		k++;
-		len = next_line(&p, end, &line, &whole);
-		if (!whole) {
-			printf("wgu-historian verify: note: %s ends in a "
-			    "partial line (a crash mid-write), not read\n",
-			    path);
-			break;
-		}
-		if (v->ncps == cap) {
-			struct cpinfo *n;
-
-			cap = cap ? 2 * cap : 64;
-			n = realloc(v->cps, cap * sizeof(*n));
-			if (n == NULL) {
-				ret = fail("out of memory");
-				goto out;
-			}
-			v->cps = n;
-		}
-		memset(&v->cps[v->ncps], 0, sizeof(v->cps[0]));
-		if (checkpoint_parse(line, len, &full) < 0) {
-			ret = fail("line %zu of the checkpoint file %s is not "
-			    "a checkpoint: the checkpoint file was altered",
-			    k, path);
-			goto out;
-		}
-		if (!checkpoint_signed_by(line, &full, pub)) {
-			ret = fail("line %zu of the checkpoint file %s is not "
-			    "signed by this public key: the checkpoint file "
-			    "was altered (or the key is another hub's)",
-			    k, path);
-			goto out;
-		}
-		v->cps[v->ncps].cp = (struct cpsum){ .n = full.n,
-		    .time_ms = full.time_ms, .line = full.line };
-		memcpy(v->cps[v->ncps].cp.chain, full.chain, CHAIN_LEN);
-		if (v->ncps > 0 && (v->cps[v->ncps].cp.n !=
-		    v->cps[v->ncps - 1].cp.n + 1 || v->cps[v->ncps].cp.time_ms <
-		    v->cps[v->ncps - 1].cp.time_ms)) {
-			ret = fail("line %zu of the checkpoint file %s "
-			    "(checkpoint %" PRIu64 ") does not follow "
-			    "checkpoint %" PRIu64 ": checkpoints were removed "
-			    "or reordered", k, path, v->cps[v->ncps].cp.n,
-			    v->cps[v->ncps - 1].cp.n);
-			goto out;
-		}
-		v->ncps++;
-	}
-	v->by_chain = calloc(v->ncps ? v->ncps : 1, sizeof(size_t));
-	if (v->by_chain == NULL) {
-		ret = fail("out of memory");
-		goto out;
-	}
-	for (k = 0; k < v->ncps; k++)
-		v->by_chain[k] = k;
-	sort_ctx = v;
-	qsort(v->by_chain, v->ncps, sizeof(size_t), by_chain_cmp);
-out:
-	if (f.data)
-		munmap((void *)f.data, f.size);
-	return ret;
 }
 
 /* Marks the checkpoints whose chain value is this line's. */
@@ -365,25 +124,26 @@ static int broken(struct verifier *v, const struct logfile *f, uint64_t ln,
 	const uint8_t *prev = first ? ZERO : v->prev;
 
 	if (!chain_split(line, len, &bodylen, c0))
-		return fail("line %" PRIu64 " of %s is not a chained log line: "
-		    "it was altered (or written before the log was chained)",
-		    ln, f->path);
-	nlen = rest < end ? next_line(&rest, end, &next, &whole) : 0;
+		return verify_fail("line %" PRIu64 " of %s is not a chained "
+		    "log line: it was altered (or written before the log was "
+		    "chained)", ln, f->path);
+	nlen = rest < end ? verify_next_line(&rest, end, &next, &whole) : 0;
 	if (nlen > 0 && follows(prev, next, nlen, c1)) {
 		if (follows(c1, line, len, c0))
-			return fail("lines %" PRIu64 " and %" PRIu64 " of %s "
-			    "are swapped", ln, ln + 1, f->path);
-		return fail("line %" PRIu64 " of %s was inserted (line %"
+			return verify_fail("lines %" PRIu64 " and %" PRIu64
+			    " of %s are swapped", ln, ln + 1, f->path);
+		return verify_fail("line %" PRIu64 " of %s was inserted (line %"
 		    PRIu64 " follows the line before it)", ln, f->path,
 		    ln + 1);
 	}
 	if (first)
-		return fail("line %" PRIu64 " of %s follows neither the start "
-		    "of the record nor a signed checkpoint: it was altered, or "
-		    "the logs before %s are missing", ln, f->path, f->path);
-	return fail("the record breaks at line %" PRIu64 " of %s: that line "
-	    "was altered, or lines just before it were removed (it does not "
-	    "follow from the line before it)", ln, f->path);
+		return verify_fail("line %" PRIu64 " of %s follows neither "
+		    "the start of the record nor a signed checkpoint: it was "
+		    "altered, or the logs before %s are missing", ln, f->path,
+		    f->path);
+	return verify_fail("the record breaks at line %" PRIu64 " of %s: that "
+	    "line was altered, or lines just before it were removed (it does "
+	    "not follow from the line before it)", ln, f->path);
 }
 
 static uint64_t received_ms(const char *line, size_t len)
@@ -410,7 +170,7 @@ static int walk_file(struct verifier *v, size_t fi)
 	bool whole;
 
 	while (p < end) {
-		len = next_line(&p, end, &line, &whole);
+		len = verify_next_line(&p, end, &line, &whole);
 		if (!whole) {
 			printf("wgu-historian verify: note: %s ends in a "
 			    "partial line of %zu bytes after line %" PRIu64
@@ -455,7 +215,7 @@ static uint64_t first_ms(const struct logfile *f)
 
 	if (p == NULL)
 		return 0;
-	len = next_line(&p, f->data + f->size, &line, &whole);
+	len = verify_next_line(&p, f->data + f->size, &line, &whole);
 	return whole ? received_ms(line, len) : 0;
 }
 
@@ -481,7 +241,7 @@ static int missing(struct verifier *v, const struct cpinfo *ci,
 	    first_ms(&v->logs[fi + 1]) <= ci->cp.time_ms)
 		fi++, after = 0;
 	if (fi >= v->nlogs)
-		return fail("the record is cut short after %s: signed "
+		return verify_fail("the record is cut short after %s: signed "
 		    "checkpoint %" PRIu64 " (%s) vouches for line %" PRIu64
 		    " of a later file, which is missing",
 		    v->logs[v->nlogs - 1].path, ci->cp.n,
@@ -490,17 +250,18 @@ static int missing(struct verifier *v, const struct cpinfo *ci,
 	p = f->data;
 	end = f->data + f->size;
 	while (p < end && lines < ci->cp.line) {
-		(void)next_line(&p, end, &line, &whole);
+		(void)verify_next_line(&p, end, &line, &whole);
 		lines += whole;
 	}
 	if (lines < ci->cp.line)
-		return fail("%s is cut short: it ends at line %" PRIu64 ", but "
-		    "signed checkpoint %" PRIu64 " (%s) vouches for line %"
-		    PRIu64 ": the lines after line %" PRIu64 " were removed",
+		return verify_fail("%s is cut short: it ends at line %" PRIu64
+		    ", but signed checkpoint %" PRIu64 " (%s) vouches for "
+		    "line %" PRIu64 ": the lines after line %" PRIu64
+		    " were removed",
 		    f->path, lines, ci->cp.n, rfc3339(ci->cp.time_ms, t),
 		    ci->cp.line, lines);
-	return fail("the record was rewritten between line %" PRIu64 " and "
-	    "line %" PRIu64 " of %s: line %" PRIu64 " is not what signed "
+	return verify_fail("the record was rewritten between line %" PRIu64
+	    " and line %" PRIu64 " of %s: line %" PRIu64 " is not what signed "
 	    "checkpoint %" PRIu64 " (%s) vouches for, though the chain holds "
 	    "(it was recomputed)", after + 1, ci->cp.line, f->path,
 	    ci->cp.line, ci->cp.n, rfc3339(ci->cp.time_ms, t));
@@ -522,14 +283,14 @@ static int check_checkpoints(struct verifier *v, const struct cpinfo **last)
 		if (ci->line == 0)
 			return missing(v, ci, prev);
 		if (prev && ci->seen < prev->seen)
-			return fail("signed checkpoint %" PRIu64 " is found "
-			    "before checkpoint %" PRIu64 " (line %" PRIu64
+			return verify_fail("signed checkpoint %" PRIu64 " is "
+			    "found before checkpoint %" PRIu64 " (line %" PRIu64
 			    " of %s): the record was reordered", ci->cp.n,
 			    prev->cp.n, ci->line, v->logs[ci->file].path);
 		if (ci->line != ci->cp.line)
-			return fail("line %" PRIu64 " of %s is what signed "
-			    "checkpoint %" PRIu64 " (%s) vouches for at line %"
-			    PRIu64 ": lines before it were removed or "
+			return verify_fail("line %" PRIu64 " of %s is what "
+			    "signed checkpoint %" PRIu64 " (%s) vouches for at "
+			    "line %" PRIu64 ": lines before it were removed or "
 			    "inserted and the chain recomputed", ci->line,
 			    v->logs[ci->file].path, ci->cp.n,
 			    rfc3339(ci->cp.time_ms, t), ci->cp.line);
@@ -635,21 +396,8 @@ int verify_main(int argc, char **argv)
 	first = parse_args(argc, argv, &checkpoints, &pubkey, &v.chain_only);
 	if (first < 0)
 		return EXIT_USAGE;
-	v.nlogs = (size_t)(argc - first);
-	v.logs = calloc(v.nlogs, sizeof(*v.logs));
-	if (v.logs == NULL)
-		return 1;
-	for (i = 0; i < v.nlogs; i++) {
-		size_t stem;
-
-		v.logs[i].path = argv[first + (int)i];
-		v.logs[i].rank = rotation_rank(v.logs[i].path, &stem);
-		v.logs[i].order = (int)i;
-	}
-	qsort(v.logs, v.nlogs, sizeof(*v.logs), by_age);
-	for (i = 0; i < v.nlogs; i++)
-		if (map_file(&v.logs[i]) < 0)
-			goto out;
+	if (verify_open_logs(&v, argv + first, (size_t)(argc - first)) < 0)
+		goto out;
 	if (!v.chain_only) {
 		const char *newest = v.logs[v.nlogs - 1].path;
 
@@ -657,13 +405,14 @@ int verify_main(int argc, char **argv)
 			checkpoints = cp_default =
 			    verify_checkpoints_path(newest);
 		if (pubkey == NULL)
-			pubkey = pub_default = pubkey_path(newest);
+			pubkey = pub_default = checkpoint_path_beside(newest,
+			    CHECKPOINT_PUB_NAME);
 		if (checkpoints == NULL || pubkey == NULL)
 			goto out;
 		pub = checkpoint_load_key(pubkey, false);
 		if (pub == NULL)
 			goto out;
-		if (load_checkpoints(&v, checkpoints, pub) != 0)
+		if (verify_load_checkpoints(&v, checkpoints, pub) != 0)
 			goto out;
 	}
 	for (i = 0; i < v.nlogs; i++)
@@ -673,9 +422,10 @@ int verify_main(int argc, char **argv)
 		if (check_checkpoints(&v, &last) != 0)
 			goto out;
 		if (last == NULL) {
-			fail("no signed checkpoint in %s vouches for these "
-			    "logs: a cut tail or a recomputed chain could not "
-			    "be told (--chain-only checks the chain alone)",
+			verify_fail("no signed checkpoint in %s vouches for "
+			    "these logs: a cut tail or a recomputed chain "
+			    "could not be told (--chain-only checks the chain "
+			    "alone)",
 			    checkpoints);
 			goto out;
 		}
@@ -683,11 +433,8 @@ int verify_main(int argc, char **argv)
 	report(&v, last);
 	ret = 0;
 out:
-	for (i = 0; i < v.nlogs; i++)
-		if (v.logs[i].data)
-			munmap((void *)v.logs[i].data, v.logs[i].size);
+	verify_close_logs(&v);
 	EVP_PKEY_free(pub);
-	free(v.logs);
 	free(v.cps);
 	free(v.by_chain);
 	free(cp_default);
