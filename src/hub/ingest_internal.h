@@ -1,0 +1,46 @@
+/* What the pieces of the historian's ingest share: ingest.c (the path
+ * of each message), ingest_logs.c (opening, recovering and committing the
+ * logs) and ingest_store.c (the store hook).  Internal; the contract is
+ * ingest.h. */
+#ifndef WGU_HUB_INGEST_INTERNAL_H
+#define WGU_HUB_INGEST_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "hub/ingest.h"
+#include "mqtt/telemetry.h"
+
+/* ms since the epoch (CLOCK_REALTIME): when a message was received. */
+uint64_t ingest_now_ms(void);
+
+/* To the reject log with the reason (topic may be NULL), counted as
+ * rejected and shown. */
+void ingest_reject(struct ingest *in, uint64_t received, const char *topic,
+    const char *reason, const void *raw, size_t rawlen);
+
+/* After a successful append: the reading r and where its line ends (the
+ * log's size now). */
+void ingest_store_take(struct ingest *in, const struct telemetry_reading *r,
+    uint64_t received);
+
+/* The log synced first, then the store committed: the store is never
+ * ahead of the log on disk.  Nothing without a store. */
+void ingest_store_flush(struct ingest *in);
+
+/* The log's identity and end, for the store's position; lines: the log's
+ * line count (kept when the same file was reopened, not rotated). */
+void ingest_store_mark_log(struct ingest *in, uint64_t lines);
+
+/* Opens the store and brings it level with the logs; an unreadable
+ * database is moved aside (PATH.unreadable) and made anew.  0, or a
+ * negative errno with *sp NULL. */
+int ingest_store_level(const struct ingest_config *cfg, struct store **sp);
+
+/* The retention timer (in->retain): readings older than retain_days
+ * leave the store. */
+void ingest_on_retain(struct ev_loop *loop, ev_timer *w, int revents);
+
+#endif
