@@ -35,8 +35,8 @@
 #   plant_node_list N        edge-01,..,edge-N (edge-001,.. above 99)
 #
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
-# wgu-up.log.  A few helpers the tests share are here too: check_or_stop,
-# none, log_keys, all_logged, client_conf.
+# wgu-up.log.  A few helpers the tests share are here too: plant_need,
+# check_or_stop, none, log_keys, all_logged, client_conf.
 
 plant_require_hub() {
 	lib_require_root
@@ -57,10 +57,15 @@ plant_programs() {
 	bindir=$(dirname "$WGU")
 	SIM=$bindir/wgu-sim
 	HIST=$bindir/wgu-historian
-	for p in "$SIM" "$HIST"; do
-		[ -x "$p" ] || { echo "FAIL: $p is missing"
-		    echo "0 passed, 1 failed"; exit 1; }
-	done
+	plant_need "$SIM"
+	plant_need "$HIST"
+}
+
+# plant_need PROGRAM: the test fails (exit 1) when PROGRAM, one of the
+# build's programs, is missing.
+plant_need() {
+	[ -x "$1" ] || { echo "FAIL: $1 is missing"
+	    echo "0 passed, 1 failed"; exit 1; }
 }
 
 # check_or_stop DESCRIPTION LOG COMMAND...: a check that the rest needs;

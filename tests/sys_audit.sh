@@ -26,12 +26,7 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_pub ss python3 stat
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-plant_programs
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+plant_require_hub mosquitto_pub python3 stat
 lib_init
 chmod 711 "$lib_tmp"	# the broker runs as user mosquitto
 
@@ -61,16 +56,6 @@ check "the private key is 0600 and the historian's" sh -c "
 check "keygen never replaces a key" sh -c "
     ! '$HIST' keygen '$logdir' 2>/dev/null"
 
-# poll TENTHS COMMAND...: true once COMMAND succeeds within TENTHS/10 s.
-poll() {
-	po_n=$1
-	shift
-	until "$@"; do
-		[ "$po_n" -gt 0 ] || return 1
-		sleep 0.1
-		po_n=$((po_n - 1))
-	done
-}
 start_historian() {
 	starts=$((starts + 1))
 	hist_out=$lib_tmp/historian.$starts.log
@@ -80,7 +65,7 @@ start_historian() {
 	    --color never >"$hist_out" 2>&1 &
 	hist_pid=$!
 	lib_pids="$lib_pids $hist_pid"
-	poll 100 grep -q '^-- connected to 127.0.0.1:1883, subscribed' \
+	wait_until 10 grep -q '^-- connected to 127.0.0.1:1883, subscribed' \
 	    "$hist_out" && sleep 0.5	# the SUBACK follows the CONNACK
 }
 # publish FROM TO: edge-01's readings seq FROM..TO of boot 1, QoS 1.
@@ -100,16 +85,16 @@ has() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 # ------------------------------------------------- life
 check "historian started" start_historian || lib_summary
 publish 1 200
-check "200 readings logged" poll 200 has "$prod" 200
+check "200 readings logged" wait_until 20 has "$prod" 200
 sleep 1.5	# an interval checkpoint
 mv "$prod" "$prod.1"
 kill -HUP "$hist_pid"
 sleep 0.5
 publish 201 400
-check "logrotate: the new file takes the next 200" poll 200 has "$prod" 200
+check "logrotate: the new file takes the next 200" wait_until 20 has "$prod" 200
 publish 401 2400 &
 pub_pid=$!
-check "kill -9 while it writes" poll 200 has "$prod" 400
+check "kill -9 while it writes" wait_until 20 has "$prod" 400
 kill -KILL "$hist_pid"
 wait "$pub_pid"
 wait_exit "$hist_pid" 50
@@ -119,20 +104,20 @@ check "historian restarted" start_historian || lib_summary
 # publisher, which answers no resend request: it sends them all again, as
 # a node's spool would, and the duplicates are dropped.
 publish 401 2400
-check "the rest logged after the restart" poll 300 has "$prod" 2200
+check "the rest logged after the restart" wait_until 30 has "$prod" 2200
 check "the torn line cut off at the start" \
     grep -q 'torn last line cut off' "$hist_out"
 # kill -9 again, no checkpoint at exit: the next file chains from the
 # last line of the rotated one.
 publish 2401 2450
-check "50 more logged" poll 200 has "$prod" 2250
+check "50 more logged" wait_until 20 has "$prod" 2250
 kill -KILL "$hist_pid"
 wait_exit "$hist_pid" 50
 mv "$prod.1" "$prod.2"
 mv "$prod" "$prod.1"
 check "historian started on an empty log" start_historian || lib_summary
 publish 2451 2600
-check "150 readings in the newest file" poll 200 has "$prod" 150
+check "150 readings in the newest file" wait_until 20 has "$prod" 150
 kill -TERM "$hist_pid"
 check "historian stops again" wait_exit "$hist_pid" 100
 grep -h 'checkpoints written' "$lib_tmp"/historian.*.log | sed 's/^/  /'

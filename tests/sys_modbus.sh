@@ -27,21 +27,12 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd mosquitto_pub timeout ss getent \
-    ping nft
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
 PY=/usr/bin/python3
 "$PY" -c 'import pymodbus.server' 2>/dev/null ||
     lib_skip "no pymodbus (python3-pymodbus python3-serial-asyncio)"
-plant_programs
+plant_require mosquitto_pub timeout ping nft
 MODBUS=$(dirname "$WGU")/wgu-modbus
-[ -x "$MODBUS" ] || { echo "FAIL: $MODBUS is missing"
-    echo "0 passed, 1 failed"; exit 1; }
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-lib_init
+plant_need "$MODBUS"
 plant_init m 192.168.81
 rejects=$lib_tmp/prod/industrial_production.rejects.log
 nodes=plc-01,plc-02,plc-03,bad-01,nan-01

@@ -24,17 +24,9 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-lib_require_root
-lib_require_cmds ip mosquitto mosquitto_passwd timeout ss getent ping
-getent group mosquitto >/dev/null || lib_skip "no mosquitto group"
-lib_require_wgu
-[ -e /dev/net/tun ] || lib_skip "no /dev/net/tun"
-plant_programs
+plant_require timeout ping
 QUERY=$(dirname "$WGU")/wgu-query
-[ -x "$QUERY" ] || { echo "FAIL: $QUERY is missing"; echo "0 passed, 1 failed"
-    exit 1; }
-srcdir=${WGU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-lib_init
+plant_need "$QUERY"
 plant_init s 192.168.86
 db=${prod%.log}.db
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli/config.h"
+#include "common/conf_text.h"
 #include "cli/config_value.h"
 #include "crypto/encoding.h"
 
@@ -32,15 +33,14 @@ static int fail(struct parser *p, const char *fmt, ...)
 
 static int fail(struct parser *p, const char *fmt, ...)
 {
-	char what[160];
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	ret = conf_verror(p->err, WG_CONFIG_ERR_SIZE, 160, p->file, p->line,
+	    fmt, ap);
 	va_end(ap);
-	snprintf(p->err, WG_CONFIG_ERR_SIZE, "%s:%u: %s", p->file, p->line,
-	    what);
-	return -EINVAL;
+	return ret;
 }
 
 /* Error messages quote what they refuse, but a key pasted into the wrong
@@ -76,23 +76,8 @@ static const char *quotable(const char *s)
 	return looks_like_key(s) ? "<hidden: looks like a key>" : s;
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Trims in place; returns the new start. */
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (is_space(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_space(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
+/* What a line may hold around its words. */
+#define BLANKS " \t\r\v\f"
 
 /* Grows *arr (of *n elements of size sz) by one zeroed element. */
 static void *push(void *arr_p, size_t *n, size_t sz)
@@ -172,16 +157,17 @@ static char *next_item(char **cursor, bool ws)
 {
 	char *s = *cursor, *end;
 
-	while (*s == ',' || is_space(*s))
+	while (*s == ',' || conf_is_blank(*s, BLANKS))
 		s++;
 	if (*s == '\0')
 		return NULL;
 	end = s;
-	while (*end && *end != ',' && !(ws && is_space(*end)))
+	while (*end && *end != ',' &&
+	    !(ws && conf_is_blank(*end, BLANKS)))
 		end++;
 	*cursor = *end ? end + 1 : end;
 	*end = '\0';
-	return trim(s);
+	return conf_trim(s, BLANKS);
 }
 
 static int add_prefixes(struct parser *p, struct wg_config_prefix **arr,
@@ -422,7 +408,8 @@ static int append_stripped(struct parser *p, const char *line)
 /* One line, NUL-terminated and writable. */
 static int parse_line(struct parser *p, char *raw)
 {
-	char *line = trim(raw), *stripped, *eq, *key, *value, *hash;
+	char *line = conf_trim(raw, BLANKS);
+	char *stripped, *eq, *key, *value, *hash;
 	char *copy = NULL;
 	bool handled = false;
 	int ret = 0;
@@ -432,7 +419,7 @@ static int parse_line(struct parser *p, char *raw)
 	stripped = line;
 	if ((hash = strchr(stripped, '#')) != NULL)
 		*hash = '\0';
-	stripped = trim(stripped);
+	stripped = conf_trim(stripped, BLANKS);
 	if (*stripped == '\0')
 		goto keep;
 	if (*stripped == '[') {
@@ -446,8 +433,8 @@ static int parse_line(struct parser *p, char *raw)
 		goto out;
 	}
 	*eq = '\0';
-	key = trim(stripped);
-	value = trim(eq + 1);
+	key = conf_trim(stripped, BLANKS);
+	value = conf_trim(eq + 1, BLANKS);
 	if (*key == '\0') {
 		ret = fail(p, "missing key before '='");
 		goto out;

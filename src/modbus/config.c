@@ -10,12 +10,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/conf_text.h"
 #include "modbus/config.h"
 
 enum {
 	LINE_MAX_LEN = 1024,
 	FILE_MAX = 1 << 20,
 };
+
+/* What a line may hold around its words. */
+#define BLANKS " \t\r"
 
 enum section { SECTION_NONE, SECTION_MQTT, SECTION_DEVICE };
 
@@ -33,33 +37,14 @@ static int fail(struct parser *p, const char *fmt, ...)
 
 static int fail(struct parser *p, const char *fmt, ...)
 {
-	char what[320];
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	ret = conf_verror(p->err, MBCONFIG_ERR_SIZE, 320, p->file, p->line,
+	    fmt, ap);
 	va_end(ap);
-	snprintf(p->err, MBCONFIG_ERR_SIZE, "%s:%u: %s", p->file, p->line,
-	    what);
-	return -EINVAL;
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* s without leading and trailing blanks, in place. */
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (is_space(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_space(s[n - 1]))
-		s[--n] = '\0';
-	return s;
+	return ret;
 }
 
 static bool printable(const char *s)
@@ -456,16 +441,17 @@ static int section_line(struct parser *p, char *s)
 	if (s[n - 1] != ']')
 		return fail(p, "a section header ends with ']'");
 	s[n - 1] = '\0';
-	name = trim(s + 1);
+	name = conf_trim(s + 1, BLANKS);
 	if ((ret = end_device(p)) < 0)
 		return ret;
 	if (strcmp(name, "mqtt") == 0) {
 		p->section = SECTION_MQTT;
 		return 0;
 	}
-	if (strncmp(name, "device", 6) == 0 && is_space(name[6])) {
+	if (strncmp(name, "device", 6) == 0 &&
+	    conf_is_blank(name[6], BLANKS)) {
 		p->section = SECTION_DEVICE;
-		return new_device(p, trim(name + 7));
+		return new_device(p, conf_trim(name + 7, BLANKS));
 	}
 	return fail(p, "unknown section '[%s]' ([mqtt], [device ID])", name);
 }
@@ -476,7 +462,7 @@ static int one_line(struct parser *p, char *s)
 
 	if ((eq = strchr(s, '#')) != NULL)
 		*eq = '\0';
-	s = trim(s);
+	s = conf_trim(s, BLANKS);
 	if (s[0] == '\0')
 		return 0;
 	if (!printable(s))
@@ -486,8 +472,8 @@ static int one_line(struct parser *p, char *s)
 	if ((eq = strchr(s, '=')) == NULL)
 		return fail(p, "expected 'key = value' or a [section]");
 	*eq = '\0';
-	key = trim(s);
-	v = trim(eq + 1);
+	key = conf_trim(s, BLANKS);
+	v = conf_trim(eq + 1, BLANKS);
 	if (v[0] == '\0')
 		return fail(p, "%s: empty value", key);
 	switch (p->section) {
