@@ -28,7 +28,7 @@ for unit in $units; do
 	wgu@.service) limit=3.5 ;;
 	*) limit=2.0 ;;
 	esac
-	systemd-analyze security --offline=yes --root="$dest" \
+	systemd-analyze security --offline=yes \
 	    --no-pager "$unit" >"$lib_tmp/score.out" 2>&1
 	score=$(sed -n 's/^→ Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p' \
 	    "$lib_tmp/score.out")
