@@ -65,6 +65,7 @@ for c in hub edge; do
 	cp -a "$cache/root-v1" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
 done
 
+hub_pid= edge_pid= hub_np= edge_np=
 # boot NAME: boots the container NAME with a private network; its
 # systemd's pid (as seen from here) in $NAME_pid, nspawn's in $NAME_np.
 # (With --network-namespace-path instead, nspawn does not let it use
@@ -86,7 +87,6 @@ boot() {
 # in_c NAME COMMAND...: COMMAND inside container NAME.
 in_c() {
 	ic_pid=$(eval echo "\$$1_pid")
-	ic_name=$1
 	shift
 	nsenter -t "$ic_pid" -a "$@"
 }
