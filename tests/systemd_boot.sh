@@ -65,7 +65,9 @@ for c in hub edge; do
 	cp -a "$cache/root-v1" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
 done
 
-hub_pid= edge_pid= hub_np= edge_np=
+# Set and read through eval.
+# shellcheck disable=SC2034
+hub_pid='' edge_pid='' hub_np='' edge_np=''
 # boot NAME: boots the container NAME with a private network; its
 # systemd's pid (as seen from here) in $NAME_pid, nspawn's in $NAME_np.
 # (With --network-namespace-path instead, nspawn does not let it use
@@ -171,7 +173,8 @@ EOF
 )
 check "hub: wgu-hub-setup" in_c hub wgu-hub-setup --nodes edge-01 \
     >"$lib_tmp/hubsetup.out" 2>&1 || cat "$lib_tmp/hubsetup.out"
-mkdir -p -m 700 "$lib_tmp/edge/etc/wgu/clients"
+mkdir -p "$lib_tmp/edge/etc/wgu/clients" &&
+    chmod 700 "$lib_tmp/edge/etc/wgu" "$lib_tmp/edge/etc/wgu/clients"
 cp "$lib_tmp/hub/etc/wgu/clients/edge-01.pw" "$lib_tmp/edge/etc/wgu/clients/"
 check "hub: enable --now wgu@wg0 mosquitto wgu-historian" in_c hub \
     systemctl enable --now wgu@wg0 mosquitto wgu-historian
