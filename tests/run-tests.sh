@@ -8,11 +8,13 @@ passed=0 failed=0 skipped=0
 for t in "$@"; do
 	name=$(basename "$t")
 	log="$name.log"
+	start=$(date +%s)
 	case "$t" in
 	*.sh) sh "$t" >"$log" 2>&1 ;;
 	*) "./$t" >"$log" 2>&1 ;;
 	esac
 	rc=$?
+	secs=$(($(date +%s) - start))
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ $rc -eq 77 ]; then
 		echo "SKIP: $name ($(tail -n 1 "$log"))"
@@ -31,9 +33,9 @@ for t in "$@"; do
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ $rc -eq 0 ]; then
-		echo "PASS: $name ($p passed)"
+		echo "PASS: $name ($p passed, ${secs}s)"
 	else
-		echo "FAIL: $name (exit $rc, $f failed) -- log follows"
+		echo "FAIL: $name (exit $rc, $f failed, ${secs}s) -- log follows"
 		sed 's/^/    /' "$log" | tail -n 60
 	fi
 done
