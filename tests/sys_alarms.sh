@@ -9,6 +9,7 @@
 #            wgu-dashboard account; normal readings clear it after the
 #            clear time ("clear", end set), not before;
 #   silent:  a node that stops publishing is alarmed after 4 s;
+#   gap:     a seq missing for 2 s is alarmed, cleared when it comes;
 #   hook:    ran as the historian's user with the alarm in WGU_ALARM_*;
 #            a device's hostile source-down reason (quotes, $(...),
 #            backticks, control bytes) reaches it as data only, and a
@@ -37,7 +38,7 @@ t0=$(date +%s)
 step() { echo "# $(($(date +%s) - t0)) s: $*"; }
 
 plant_tunnel
-plant_hub_setup edge-01,edge-02
+plant_hub_setup edge-01,edge-02,edge-03
 plant_log_subscriptions
 check "broker listens" plant_start_broker "$hub"
 
@@ -57,7 +58,8 @@ start_historian() {
 	ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
 	    --password-file "$hubdir/clients/historian.pw" \
 	    --topic-prefix "$prefix" --log "$prod" --color never \
-	    --alarm-clear-after 3 --alarm-silent-after 4 "$@" \
+	    --alarm-clear-after 3 --alarm-silent-after 4 --alarm-gap-after 2 \
+	    "$@" \
 	    >>"$lib_tmp/historian.log" 2>&1 &
 	hist_pid=$!
 	lib_pids="$lib_pids $hist_pid"
@@ -70,6 +72,7 @@ start_historian --alarm-hook "$lib_tmp/hook.sh"
 client_conf dash wgu-dashboard "$hubdir/clients/wgu-dashboard.pw"
 client_conf e1 edge-01 "$hubdir/clients/edge-01.pw"
 client_conf e2 edge-02 "$hubdir/clients/edge-02.pw"
+client_conf e3 edge-03 "$hubdir/clients/edge-03.pw"
 as() { # CONF NS PROGRAM ARGS...
 	as_conf=$1 as_ns=$2
 	shift 2
@@ -188,6 +191,23 @@ check "a hostile node_id is refused: no alarm of it, nothing ran" sh -c "
     grep -q 'REJECTED.*invalid node_id' '$lib_tmp/historian.log' &&
     [ \$(sqlite3 '$db' \"SELECT count(*) FROM alarms WHERE node
     LIKE '%touch%'\") = 0 ] && ! ls '$pwned'* 2>/dev/null | grep -q ."
+
+step "gap"
+# seq_reading SEQ: edge-03's reading of boot 1 with that seq.
+seq_reading() {
+	as e3 "$edge" mosquitto_pub -h 10.0.0.1 -i al-edge-03 -q 1 \
+	    -t "$prefix/edge-03/telemetry" -m "{\"timestamp\":$(now_ms),\
+\"node_id\":\"edge-03\",\"boot_id\":1,\"seq\":$1,\
+\"data\":{\"p\":6.0,\"t\":65.0,\"v\":2.0},\"status\":0}"
+}
+seq_reading 1
+seq_reading 3
+check "seq 2 missing for 2 s: a gap alarm" wait_until 8 is "SELECT count(*),
+    min(detail LIKE '1 readings missing in 1 gaps for _ s') FROM alarms
+    WHERE node = 'edge-03' AND kind = 'gap' AND end IS NULL" "1|1"
+seq_reading 2
+check "... cleared once it came" wait_until 4 is "SELECT count(*) FROM alarms
+    WHERE node = 'edge-03' AND kind = 'gap' AND end IS NOT NULL" 1
 
 step "the dashboard's account"
 as dash "$hub" mosquitto_pub -h 10.0.0.1 -i al-dash-pub -q 1 \
