@@ -616,8 +616,7 @@ int main(int argc, char **argv)
 		goto out_ingest;
 	if (audit_init(&h.audit, h.loop, &ac, ingest_log(&h.ingest)) < 0)
 		goto out_audit;
-	if (watch_init(&h.watch, h.loop, &h.ingest, h.dedup) < 0)
-		goto out_audit;
+	watch_init(&h.watch, h.loop, &h.ingest, h.dedup);
 	if (h.opt.db)
 		chown_store(h.opt.db);
 	mosquitto_lib_init();
