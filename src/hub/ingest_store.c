@@ -28,7 +28,7 @@ void ingest_store_flush(struct ingest *in)
 {
 	int ret;
 
-	if (in->store == NULL)
+	if (in->store == NULL && in->pg == NULL)
 		return;
 	if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
 	    (ret = histlog_sync(&in->log)) < 0) {
@@ -36,7 +36,8 @@ void ingest_store_flush(struct ingest *in)
 		    strerror(-ret));
 		return;
 	}
-	if ((ret = store_commit(in->store)) < 0)
+	ingest_pg_synced(in, false);
+	if (in->store && (ret = store_commit(in->store)) < 0)
 		store_give_up(in, ret);
 }
 
@@ -79,9 +80,10 @@ void ingest_on_retain(struct ev_loop *loop, ev_timer *w, int revents)
 	    (int64_t)in->cfg.retain_days * 86400000;
 	int64_t n;
 
+	ingest_store_flush(in);
+	ingest_pg_synced(in, true);
 	if (in->store == NULL)
 		return;
-	ingest_store_flush(in);
 	if (in->store == NULL)
 		return;
 	n = store_retain(in->store, cutoff);
