@@ -40,9 +40,11 @@ void ingest_store_mark_log(struct ingest *in, uint64_t lines);
  * negative errno with *sp NULL. */
 int ingest_store_level(const struct ingest_config *cfg, struct store **sp);
 
-/* PostgreSQL's follower thread (ingest_pg.c), started after the
- * sandbox's drop (it is filtered like the rest); nothing without
+/* PostgreSQL's follower (ingest_pg.c): set up with the logs open,
+ * before the sandbox's drop (the files it reads are opened here); its
+ * thread started after it (and filtered like the rest).  Nothing without
  * cfg.pg.  0 or -errno. */
+int ingest_pg_init(struct ingest *in);
 int ingest_pg_start(struct ingest *in);
 
 /* The log is synced up to in->pos: the follower may read that far

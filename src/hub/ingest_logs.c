@@ -168,9 +168,12 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 			view_warn("store %s: %s; logging without it", cfg->db,
 			    strerror(-ret));
 		if (in->store == NULL || store_position(in->store,
-		    &in->pos) < 0 || in->pos.offset != (uint64_t)in->log.size)
+		    &in->pos) < 0 || in->pos.offset != (uint64_t)in->log.size ||
+		    in->pos.dev == 0)
 			ingest_store_mark_log(in, r.lines + r.overlong);
 	}
+	if ((ret = ingest_pg_init(in)) < 0)
+		view_warn("postgresql: %s; logging without it", strerror(-ret));
 	for (i = 0; i < dedup_node_count(dedup); i++)
 		for (k = 0; k < (int)dedup_node_at(dedup, i)->nboots; k++)
 			gaps += dedup_node_at(dedup, i)->boots[k].ngaps;

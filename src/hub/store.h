@@ -120,11 +120,14 @@ void store_close(struct store *s);
 int store_catch_up(struct store *s, const char *const *paths, int n,
     uint64_t *lines, uint64_t *bad);
 
-/* The same, but no further into the file limit names (its device and
- * inode) than limit->offset: what the log has synced, for a store that
- * follows a live log from another thread (store_pg.h).  limit NULL: to
- * the end of every file. */
-int store_catch_up_to(struct store *s, const char *const *paths, int n,
-    const struct store_position *limit, uint64_t *lines, uint64_t *bad);
+/* The same, for a store that follows a live log from another thread
+ * (ingest_pg.c): the files are fds[0..n-1] already open for reading
+ * (paths only name them; -1: none), and the file limit names (its device
+ * and inode) is read no further than limit->offset, what the log has
+ * synced.  fds NULL: open the paths; limit NULL: to the end of every
+ * file. */
+int store_catch_up_to(struct store *s, const char *const *paths,
+    const int *fds, int n, const struct store_position *limit,
+    uint64_t *lines, uint64_t *bad);
 
 #endif

@@ -238,11 +238,12 @@ static bool resumes_in(int fd, const struct stat *st,
 int store_catch_up(struct store *s, const char *const *paths, int n,
     uint64_t *lines, uint64_t *bad)
 {
-	return store_catch_up_to(s, paths, n, NULL, lines, bad);
+	return store_catch_up_to(s, paths, NULL, n, NULL, lines, bad);
 }
 
-int store_catch_up_to(struct store *s, const char *const *paths, int n,
-    const struct store_position *limit, uint64_t *lines, uint64_t *bad)
+int store_catch_up_to(struct store *s, const char *const *paths,
+    const int *open_fds, int n, const struct store_position *limit,
+    uint64_t *lines, uint64_t *bad)
 {
 	struct feed f = { .s = s, .limit = limit };
 	struct store_position pos;
@@ -255,7 +256,12 @@ int store_catch_up_to(struct store *s, const char *const *paths, int n,
 	if ((ret = store_position(s, &pos)) < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (open_fds && open_fds[i] >= 0)
+			fds[i] = fcntl(open_fds[i], F_DUPFD_CLOEXEC, 0);
+		else if (open_fds)
+			fds[i] = -1;
+		else
+			fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] >= 0 && fstat(fds[i], &st[i]) != 0) {
 			close(fds[i]);
 			fds[i] = -1;
