@@ -171,10 +171,12 @@ check "log, sqlite and postgresql hold the same readings, each once" sh -c "
     [ -s '$lib_tmp/pg.keys' ] && cmp -s '$lib_tmp/log.keys' '$lib_tmp/db.keys' &&
     cmp -s '$lib_tmp/log.keys' '$lib_tmp/pg.keys' &&
     [ -z \"\$(uniq -d '$lib_tmp/pg.keys')\" ]"
-log_keys "$lib_tmp/south.prod" | sort >"$lib_tmp/south.keys"
+# (gen-log.py's lines have no chain: not log_keys.)
+sed -n 's/.*"node_id":"\([^"]*\)".*"boot_id":\([0-9]*\),"seq":\([0-9]*\),.*/\1 \2 \3/p' \
+    "$lib_tmp/south.prod" | sort >"$lib_tmp/south.keys"
 pg_keys south >"$lib_tmp/south.pg"
 check "second plant: exactly its log's readings, no cross-talk" sh -c "
-    cmp -s '$lib_tmp/south.keys' '$lib_tmp/south.pg' &&
+    [ \$(wc -l <'$lib_tmp/south.keys') = 600 ] && cmp -s '$lib_tmp/south.keys' '$lib_tmp/south.pg' &&
     [ \"\$(ip netns exec '$hub' '$PGBIN/psql' -h 127.0.0.1 -p $port \
     -U postgres -d wgu -Atc \"SELECT string_agg(plant, ',' ORDER BY plant)
     FROM log_position\")\" = north,south ]"

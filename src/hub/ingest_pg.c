@@ -53,6 +53,8 @@ struct ingest_pg {
 	int npaths;
 	struct store *s;
 	bool up, said_down;
+	bool level;			/* caught up to done_to */
+	struct store_position done_to;
 	int backoff;
 	time_t next_try;
 };
@@ -97,6 +99,7 @@ static void lost(struct ingest_pg *pg, const char *why)
 		    BACKOFF_MIN_S, BACKOFF_MAX_S);
 	pg->up = false;
 	pg->said_down = true;
+	pg->level = false;
 	store_close(pg->s);
 	pg->s = NULL;
 	pg->next_try = time(NULL) + pg->backoff;
@@ -147,6 +150,8 @@ static void catch_up(struct ingest_pg *pg, const struct store_position *limit)
 	pthread_mutex_lock(&pg->mu);
 	pg->n = *store_counters(pg->s);
 	pthread_mutex_unlock(&pg->mu);
+	pg->level = true;
+	pg->done_to = *limit;
 }
 
 static void retain(struct ingest_pg *pg)
@@ -173,7 +178,10 @@ static void *follow(void *arg)
 		wait_for_work(pg, &limit, &stop, &r);
 		want_retain |= r;
 		if (connect_pg(pg, stop)) {
-			catch_up(pg, &limit);
+			/* Nothing new since: no round trip. */
+			if (!pg->level || memcmp(&limit, &pg->done_to,
+			    sizeof(limit)) != 0)
+				catch_up(pg, &limit);
 			if (pg->s && want_retain) {
 				retain(pg);
 				want_retain = false;

@@ -108,7 +108,8 @@ static void usage(FILE *f)
 "                         log (LOG with .db: industrial_production.db)\n"
 "  --no-db                keep no store\n"
 "  --rebuild              make the store anew from the seed logs and the\n"
-"                         log, then exit (the logs are only read)\n"
+"                         log, then exit (the logs are only read); with\n"
+"                         --pg also this plant's rows in PostgreSQL\n"
 "  --retain DAYS          delete readings older than DAYS (device time)\n"
 "                         from the store, hourly; the log keeps them\n"
 "  --pg CONNINFO          also into PostgreSQL (libpq's conninfo, e.g.\n"
@@ -363,7 +364,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		bad_option("--checkpoints or --key: empty path");
 	if (o->db && *o->db == '\0')
 		bad_option("--db: empty path");
-	if (o->no_db && (o->db || o->rebuild || (o->retain_days && !o->pg)))
+	if (o->no_db && (o->db || ((o->rebuild || o->retain_days) && !o->pg)))
 		bad_option("--no-db: no --db, --rebuild or --retain with it");
 	parse_pg(o);
 }
@@ -577,7 +578,7 @@ int main(int argc, char **argv)
 	};
 	if (h.opt.rebuild) {
 		status = ingest_rebuild(&ic) < 0 ? 1 : 0;
-		if (status == 0)
+		if (status == 0 && h.opt.db)
 			chown_store(h.opt.db);
 		goto out;
 	}

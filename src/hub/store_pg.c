@@ -530,6 +530,26 @@ static void pg_close(struct store *base)
 	free(s);
 }
 
+int store_pg_forget(struct store *base)
+{
+	struct pg_store *s = pq(base);
+	const char *params[1] = { s->plant };
+	int ret;
+
+	if ((ret = store_commit(base)) < 0 || (ret = exec(s, "BEGIN")) < 0)
+		return ret;
+	if ((ret = exec_params(s, "DELETE FROM readings WHERE plant = $1", 1,
+	    params, NULL)) == 0 && (ret = exec_params(s, "DELETE FROM "
+	    "log_position WHERE plant = $1", 1, params, NULL)) == 0)
+		ret = exec(s, "COMMIT");
+	if (ret < 0) {
+		exec(s, "ROLLBACK");
+		return ret;
+	}
+	base->pos = base->committed = (struct store_position){ 0 };
+	return 0;
+}
+
 static const struct store_ops pg_ops = {
 	.position = pg_position,
 	.add = pg_add,

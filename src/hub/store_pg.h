@@ -48,6 +48,10 @@ enum {
 int store_open_pg(struct store **s, const char *conninfo, const char *plant,
     char *err, size_t errlen);
 
+/* --rebuild: the plant's readings and position deleted (its nodes
+ * kept), for a catch-up from the start of the logs.  0 or -errno. */
+int store_pg_forget(struct store *s);
+
 /* Whether conninfo parses (libpq's syntax); the reason in err, one line. */
 bool store_pg_conninfo_ok(const char *conninfo, char *err, size_t errlen);
 
