@@ -25,9 +25,11 @@
 # shellcheck source=tests/plant.sh
 . "$(dirname "$0")/plant.sh"
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
-[ -x "$PGBIN/initdb" ] && getent passwd postgres >/dev/null ||
-    lib_skip "postgresql-15 not installed"
+PGBIN=
+for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && PGBIN=$d; done
+if [ -z "$PGBIN" ] || ! getent passwd postgres >/dev/null; then
+	lib_skip "postgresql-15 not installed"
+fi
 plant_require timeout ping su
 QUERY=$(dirname "$WGU")/wgu-query
 plant_need "$QUERY"
@@ -42,6 +44,7 @@ pg_ctl() {
 	    "$PGBIN/pg_ctl -D $pgdata -o '-k $lib_tmp/pg -p $port -c listen_addresses=127.0.0.1' -l $lib_tmp/pg/server.log $*" \
 	    >>"$lib_tmp/pg_ctl.log" 2>&1
 }
+# shellcheck disable=SC2317 # the EXIT trap's
 pg_cleanup() {
 	[ -e "$pgdata/postmaster.pid" ] && pg_ctl stop -m immediate
 	plant_cleanup
@@ -56,10 +59,6 @@ psql_q() {
 pg_keys() {
 	psql_q "SELECT n.name, r.boot, r.seq FROM readings r JOIN nodes n ON
 	    n.id = r.node WHERE r.plant = '$1'" | sort
-}
-# pg_count PLANT: its rows.
-pg_count() {
-	psql_q "SELECT count(*) FROM readings WHERE plant = '$1'"
 }
 start_historian() {
 	ip netns exec "$hub" "$HIST" --broker 10.0.0.1 \
@@ -84,6 +83,7 @@ check_or_stop "database wgu" "$lib_tmp/pg_ctl.log" ip netns exec "$hub" \
     "CREATE DATABASE wgu"
 echo "  postgresql up in $(($(date +%s) - t0)) s"
 
+# shellcheck disable=SC2119 # no endpoints argument
 plant_tunnel
 plant_hub_setup edge-01,edge-02,edge-03
 check "broker listens" plant_start_broker "$hub"
@@ -187,6 +187,7 @@ check "the wgu_readings view: names and times for SQL tools" sh -c "
     = \$(grep -c '^edge-02 ' '$lib_tmp/log.keys') ]"
 
 # ---------------------------------------------------------------- queries
+# shellcheck disable=SC2317 # called by check
 same() {
 	"$QUERY" --db "$db" "$@" >"$lib_tmp/q.db" 2>&1
 	ip netns exec "$hub" "$QUERY" --pg "$conninfo" --plant north "$@" \
