@@ -282,8 +282,9 @@ static int put_fields(struct pg_store *s, const struct telemetry_reading *r)
 	return ret;
 }
 
-/* The months the batch's rows fall into. */
-static void note_month(struct pg_store *s, int64_t ts)
+/* The months the batch's rows fall into: false when ts is in a new one
+ * and there is no room left for it. */
+static bool note_month(struct pg_store *s, int64_t ts)
 {
 	char name[STORE_PG_PART_NAME];
 	int64_t from, to;
@@ -292,9 +293,11 @@ static void note_month(struct pg_store *s, int64_t ts)
 	store_pg_month(ts, name, &from, &to);
 	for (i = 0; i < s->nbatch_months; i++)
 		if (s->batch_months[i] == from)
-			return;
-	if (s->nbatch_months < MONTHS_KNOWN)
-		s->batch_months[s->nbatch_months++] = from;
+			return true;
+	if (s->nbatch_months == MONTHS_KNOWN)
+		return false;
+	s->batch_months[s->nbatch_months++] = from;
+	return true;
 }
 
 static int pg_add(struct store *base, const struct telemetry_reading *r,
@@ -304,11 +307,12 @@ static int pg_add(struct store *base, const struct telemetry_reading *r,
 	size_t len = s->len;
 	int ret;
 
-	if (s->nbatch_months == MONTHS_KNOWN) {
-		/* A batch spanning more months than that: commit first. */
-		snprintf(base->err, sizeof(base->err), "a batch over more "
-		    "than %d months", MONTHS_KNOWN);
-		return -E2BIG;
+	/* A batch over more months than that is committed first, with
+	 * the position of the line before this one. */
+	if (!note_month(s, ts_ms)) {
+		if ((ret = store_commit(base)) < 0)
+			return ret;
+		note_month(s, ts_ms);
 	}
 	ret = put(s, "%s\t%" PRId64, r->node_id, ts_ms);
 	if (ret == 0)
@@ -336,7 +340,6 @@ static int pg_add(struct store *base, const struct telemetry_reading *r,
 		snprintf(base->err, sizeof(base->err), "%s", strerror(-ret));
 		return ret;
 	}
-	note_month(s, ts_ms);
 	s->rows++;
 	base->in_tx = true;
 	return 1;	/* counted again at the commit */
@@ -565,9 +568,13 @@ static PGconn *connect_to(const char *conninfo)
 {
 	char timeout[16];
 	/* Ours first: what conninfo says overrides them. */
+	/* A server that stops answering fails the batch within about
+	 * 30 s rather than holding the thread for TCP's 15 minutes. */
 	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
-	const char *values[] = { timeout, "wgu-historian", conninfo, NULL };
+	    "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "dbname", NULL };
+	const char *values[] = { timeout, "wgu-historian", "30000", "10",
+	    "5", "4", conninfo, NULL };
 
 	snprintf(timeout, sizeof(timeout), "%d", STORE_PG_CONNECT_TIMEOUT);
 	return PQconnectdbParams(keys, values, 1);
