@@ -29,11 +29,15 @@ static const char readings_other[] = "SELECT r.boot, r.seq, r.ts, "
     "AND r.ts >= ?2 AND r.ts < ?3 AND r.status >= ?4 ORDER BY r.ts";
 
 /* PostgreSQL keeps the other fields in the jsonb column fields
- * (src/hub/store_pg.h). */
+ * (src/hub/store_pg.h).  They are written as SQLite writes a REAL as
+ * text (a whole number with ".0"; float8's shortest form is SQLite's
+ * for up to 15 significant digits), in byte order of their names. */
 static const char readings_all_pg[] = "SELECT " READING_COLS
     "p, t, v, status, exactly_once, (SELECT string_agg(key || '=' || "
-    "value, ' ' ORDER BY key) FROM jsonb_each_text(r.fields)) FROM "
-    "readings r WHERE " QUERY_RANGE " ORDER BY ts";
+    "CASE WHEN x = trunc(x) AND abs(x) < 1e15 THEN x::bigint || '.0' "
+    "ELSE x::text END, ' ' ORDER BY key COLLATE \"C\") FROM "
+    "jsonb_each_text(r.fields), LATERAL (SELECT value::float8 AS x) c) "
+    "FROM readings r WHERE " QUERY_RANGE " ORDER BY ts";
 
 static const char readings_other_pg[] = "SELECT r.boot, r.seq, r.ts, "
     "r.received, (r.fields->>?5)::float8, r.status, r.exactly_once FROM "
