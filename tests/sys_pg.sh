@@ -18,7 +18,7 @@
 #   errors:  a bad conninfo: one clear line, for both programs.
 #
 # Needs root, mosquitto and its clients, postgresql-15; exits 77
-# otherwise.  About 80 s (30 of them the outage).
+# otherwise.  About 90 s (30 of them the outage).
 # WGU_BIN names wgu; wgu-sim, wgu-historian, wgu-query beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
