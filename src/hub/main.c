@@ -29,6 +29,7 @@
 #include "hub/ingest.h"
 #include "hub/resend.h"
 #include "hub/session.h"
+#include "hub/store_pg.h"
 #include "hub/verify.h"
 #include "hub/view.h"
 #include "mqtt/telemetry.h"
@@ -44,6 +45,9 @@ struct options {
 	const char *checkpoints, *key;	/* NULL: beside the log */
 	double checkpoint_interval;	/* seconds */
 	const char *db;			/* NULL: named after the log */
+	const char *pg;			/* libpq conninfo, NULL: none */
+	const char *plant;		/* NULL: the host's name */
+	char plant_default[256];
 	bool no_db, rebuild;
 	int retain_days;		/* 0: keep everything */
 	int port;
@@ -104,9 +108,18 @@ static void usage(FILE *f)
 "                         log (LOG with .db: industrial_production.db)\n"
 "  --no-db                keep no store\n"
 "  --rebuild              make the store anew from the seed logs and the\n"
-"                         log, then exit (the logs are only read)\n"
+"                         log, then exit (the logs are only read); with\n"
+"                         --pg also this plant's rows in PostgreSQL\n"
 "  --retain DAYS          delete readings older than DAYS (device time)\n"
 "                         from the store, hourly; the log keeps them\n"
+"  --pg CONNINFO          also into PostgreSQL (libpq's conninfo, e.g.\n"
+"                         'host=db.example dbname=wgu user=historian'),\n"
+"                         from the log by a thread of its own: while the\n"
+"                         server is down the log goes on, and PostgreSQL\n"
+"                         is caught up from it when it is back; --retain\n"
+"                         drops its whole months older than DAYS\n"
+"  --plant NAME           this hub's plant in PostgreSQL ([A-Za-z0-9._-],\n"
+"                         up to 64; default: the host's name)\n"
 "  --share GROUP          subscribe as one member of the MQTT 5 shared\n"
 "                         subscription $share/GROUP/...: each member (its\n"
 "                         own --client-id) logs its share in a session kept\n"
@@ -191,13 +204,39 @@ static bool prefix_ok(const char *s)
 	    s[0] != '$';
 }
 
+/* --pg's conninfo must parse and the plant be a name: said now, in one
+ * line, rather than by the thread that connects later. */
+static void parse_pg(struct options *o)
+{
+	char err[256];
+
+	if (o->pg == NULL) {
+		if (o->plant)
+			bad_option("--plant: only with --pg");
+		return;
+	}
+	if (!store_pg_conninfo_ok(o->pg, err, sizeof(err)))
+		bad_option("--pg: not a PostgreSQL conninfo: %s", err);
+	if (o->plant == NULL) {
+		if (gethostname(o->plant_default, sizeof(o->plant_default) - 1)
+		    != 0)
+			snprintf(o->plant_default, sizeof(o->plant_default),
+			    "hub");
+		o->plant = o->plant_default;
+	}
+	if (!store_pg_plant_ok(o->plant))
+		bad_option("--plant: '%s' must be 1 to %d of A-Z a-z 0-9 . _ -%s",
+		    o->plant, STORE_PG_PLANT_MAX, o->plant == o->plant_default ?
+		    " (the default is the host's name: give --plant)" : "");
+}
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_BROKER = 256, OPT_PORT, OPT_USER, OPT_PWFILE, OPT_ID,
 		OPT_PREFIX, OPT_LOG, OPT_REJECT, OPT_FSYNC, OPT_SHARE,
 		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS,
 		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL, OPT_DB, OPT_NO_DB,
-		OPT_REBUILD, OPT_RETAIN };
+		OPT_REBUILD, OPT_RETAIN, OPT_PG, OPT_PLANT };
 	static const struct option longopts[] = {
 		{ "broker", required_argument, NULL, OPT_BROKER },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -221,6 +260,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "no-db", no_argument, NULL, OPT_NO_DB },
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "retain", required_argument, NULL, OPT_RETAIN },
+		{ "pg", required_argument, NULL, OPT_PG },
+		{ "plant", required_argument, NULL, OPT_PLANT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -274,6 +315,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 			o->retain_days = (int)parse_long("--retain", optarg, 1,
 			    100000);
 			break;
+		case OPT_PG: o->pg = optarg; break;
+		case OPT_PLANT: o->plant = optarg; break;
 		case OPT_ZONELESS:
 			if (telemetry_offset_parse(optarg,
 			    &o->zoneless_offset_min) < 0)
@@ -321,8 +364,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 		bad_option("--checkpoints or --key: empty path");
 	if (o->db && *o->db == '\0')
 		bad_option("--db: empty path");
-	if (o->no_db && (o->db || o->rebuild || o->retain_days))
+	if (o->no_db && (o->db || ((o->rebuild || o->retain_days) && !o->pg)))
 		bad_option("--no-db: no --db, --rebuild or --retain with it");
+	parse_pg(o);
 }
 
 /* The first line of the file, without its newline; heap, caller wipes
@@ -530,10 +574,11 @@ int main(int argc, char **argv)
 		.window = { RECENT_DEFAULT_NODES, RECENT_DEFAULT_PER_NODE,
 		    RECENT_DEFAULT_AGE_MS },
 		.db = h.opt.db, .retain_days = h.opt.retain_days,
+		.pg = h.opt.pg, .plant = h.opt.plant,
 	};
 	if (h.opt.rebuild) {
 		status = ingest_rebuild(&ic) < 0 ? 1 : 0;
-		if (status == 0)
+		if (status == 0 && h.opt.db)
 			chown_store(h.opt.db);
 		goto out;
 	}

@@ -18,10 +18,12 @@
  *   itself holds twice (outside the duplicate window, recent.h), which
  *   stays twice.
  *
- * This header names no database library: the SQLite backend is store.c;
- * another (PostgreSQL, one per fleet) would implement the same functions
- * over its own connection.  Not thread-safe; one writer per database
- * (readers any time: SQLite's WAL mode).
+ * This header names no database library: the SQLite backend is store.c
+ * (store_open), the PostgreSQL one store_pg.c (store_open_pg in
+ * store_pg.h, one database for many plants); both behind the same calls
+ * (store_internal.h), with the shared bookkeeping in store_common.c.  Not
+ * thread-safe; one writer per database (SQLite) or per plant
+ * (PostgreSQL); readers any time.
  *
  * The schema and its version live in store.c only. */
 #ifndef WGU_HUB_STORE_H
@@ -54,7 +56,8 @@ struct store_counters {
 
 struct store;
 
-/* Opens (creating when missing) the database at path for writing, in WAL
+/* The SQLite backend (store.c).
+ * Opens (creating when missing) the database at path for writing, in WAL
  * mode, and creates the schema.  Returns 0 and *s, or:
  * -EBADMSG  not a database, corrupt, or another schema version: the
  *           caller may store_remove() it and open anew;
@@ -115,6 +118,16 @@ void store_close(struct store *s);
  * *bad those that are no reading.  A missing file is skipped.  0 or
  * -errno (said on stderr with the path). */
 int store_catch_up(struct store *s, const char *const *paths, int n,
+    uint64_t *lines, uint64_t *bad);
+
+/* The same, for a store that follows a live log from another thread
+ * (ingest_pg.c): the files are fds[0..n-1] already open for reading
+ * (paths only name them; -1: none), and the file limit names (its device
+ * and inode) is read no further than limit->offset, what the log has
+ * synced.  fds NULL: open the paths; limit NULL: to the end of every
+ * file. */
+int store_catch_up_to(struct store *s, const char *const *paths,
+    const int *fds, int n, const struct store_position *limit,
     uint64_t *lines, uint64_t *bad);
 
 #endif
