@@ -5,19 +5,23 @@
  * times, the live feed's messages, the query parameters, the tunnel
  * answers' parsers and the metrics text (checked by promtool). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <ev.h>
 #include <sqlite3.h>
 
 #include "check.h"
+#include "cli/buf.h"
 #include "dashboard/internal.h"
 #include "hub/store.h"
 
@@ -157,6 +161,25 @@ static const char *str(const cJSON *o, const char *name)
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
 
 	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* promtool (Debian's prometheus) checks the text exposition format and
+ * the naming conventions. */
+static void check_promtool(const char *text, size_t len, const char *name)
+{
+	char path[400], cmd[500];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL) {
+		CHECK_FAIL("%s: %s", path, strerror(errno));
+		return;
+	}
+	fwrite(text, 1, len, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	if (system(cmd) != 0)
+		CHECK_FAIL("promtool check metrics failed on %s", path);
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -684,6 +707,114 @@ static void test_feed(void)
 	dash_data_free(d);
 }
 
+
+/* The same through a real broker (mosquitto on loopback, anonymous):
+ * the feed connects, subscribes and hands a published reading and an
+ * alarm to the hook.  mosquitto_pub runs every 0.3 s until the event
+ * arrives (the subscription may not be there for the first ones). */
+static int broker_port;
+static int published;
+
+static void publish_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	char cmd[1024];
+	bool want_alarm = nevents > 0 &&
+	    strncmp(events[nevents - 1], "reading", 7) == 0;
+
+	(void)w;
+	(void)revents;
+	if ((nevents > 0 && !want_alarm) || ++published > 50) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "mosquitto_pub -h 127.0.0.1 -p %d -q 1 "
+	    "-t %s -m '%s'", broker_port, want_alarm ? "pl/b/alarms" :
+	    "pl/b/edge-09/telemetry", want_alarm ? "{\"event\":\"clear\","
+	    "\"id\":3,\"node\":\"n1\",\"kind\":\"gap\",\"severity\":1,"
+	    "\"start\":1765000400000,\"end\":1765000500000}" :
+	    "{\"timestamp\":1765000000000,\"node_id\":\"edge-09\","
+	    "\"data\":{\"p\":6.5,\"t\":64.8,\"v\":2.11},\"status\":0}");
+	if (system(cmd) != 0)
+		fprintf(stderr, "mosquitto_pub failed (broker not up yet?)\n");
+}
+
+static pid_t start_broker(void)
+{
+	char conf[400], log[400];
+	pid_t pid;
+	FILE *f;
+	int fd;
+
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", dir);
+	snprintf(log, sizeof(log), "%s/mosquitto.log", dir);
+	broker_port = 20000 + (int)(getpid() % 20000);
+	if ((f = fopen(conf, "w")) == NULL)
+		return -1;
+	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n",
+	    broker_port);
+	fclose(f);
+	chmod(dir, 0755);		/* mosquitto reads it as its own user */
+	chmod(conf, 0644);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void test_feed_broker(void)
+{
+	struct dash_data_config cfg = {
+		.db_path = db_path, .acks_path = acks_path,
+		.topic_prefix = "pl/b", .on_event = on_event,
+		.broker_host = "127.0.0.1",
+	};
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	char err[DASH_ERR_MAX] = "";
+	struct dash_data *d;
+	ev_timer tick;
+	pid_t broker;
+
+	if ((broker = start_broker()) < 0) {
+		CHECK_FAIL("cannot start mosquitto");
+		return;
+	}
+	cfg.broker_port = broker_port;
+	nevents = 0;
+	published = 0;
+	d = dash_data_new(&cfg, err);
+	CHECK(d != NULL);
+	if (d == NULL || dash_data_start(d, loop, err) != 0) {
+		CHECK_FAIL("start: %s", err);
+		goto out;
+	}
+	ev_timer_init(&tick, publish_tick, 0.3, 0.3);
+	ev_timer_start(loop, &tick);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &tick);
+	CHECK(nevents >= 2 && strncmp(events[0], "reading {", 9) == 0 &&
+	    strstr(events[0], "\"node\":\"edge-09\"") &&
+	    strstr(events[0], "\"p\":6.5"));
+	CHECK(nevents >= 2 && strncmp(events[nevents - 1], "alarm {", 7) == 0
+	    && strstr(events[nevents - 1], "\"event\":\"clear\"") &&
+	    strstr(events[nevents - 1], "\"end\":1765000500000"));
+	if (nevents < 2)
+		CHECK_FAIL("%d events after %d publishes", nevents, published);
+	dash_data_stop(d);
+out:
+	dash_data_free(d);
+	ev_loop_destroy(loop);
+	kill(broker, SIGTERM);
+	waitpid(broker, NULL, 0);
+}
+
 /* ---------------------------------------------------------------- tunnel */
 
 static void test_tunnel_parse(void)
@@ -717,6 +848,30 @@ static void test_tunnel_parse(void)
 	CHECK(dash_tunnel_parse_stats(stats, &t) == 0 && t.ndrops == 3 &&
 	    strcmp(t.drops[1].reason, "rx_bad_mac") == 0 &&
 	    t.drops[2].count == 3);
+	{
+		struct wg_buf b = { 0 };
+
+		dash_metrics_tunnel(&b, "wg\"0", &t, true, T0);
+		CHECK(!b.failed && b.s && strstr(b.s,
+		    "wgu_peer_last_handshake_age_seconds{interface=\"wg\\\"0\","
+		    "peer=\"uFmW/sycfx/G0lcqdu2hHVm80gvo5UOxXOS9hajnWjM=\"} 0\n"));
+		CHECK(b.s && strstr(b.s, "wgu_peer_receive_bytes_total{"
+		    "interface=\"wg\\\"0\",peer=\"uFmW/sycfx/G0lcqdu2hHVm80gvo5"
+		    "UOxXOS9hajnWjM=\"} 200\n"));
+		CHECK(b.s && strstr(b.s, "peer=\"WEAuaVuhdysc"));
+		CHECK(b.s && strstr(b.s, "} +Inf\n"));
+		CHECK(b.s && strstr(b.s, "wgu_drops_total{interface=\"wg\\\"0\","
+		    "reason=\"rx_bad_mac\"} 2\n"));
+		CHECK(b.s && strstr(b.s, "wgu_dashboard_tunnel_up{interface="
+		    "\"wg\\\"0\"} 1\n"));
+		if (b.s)
+			check_promtool(b.s, b.len, "tunnel.txt");
+		wg_buf_free(&b);
+		dash_metrics_tunnel(&b, "wg0", &t, false, T0);
+		CHECK(b.s && strstr(b.s, "wgu_dashboard_tunnel_up{interface="
+		    "\"wg0\"} 0\n") && !strstr(b.s, "wgu_peer"));
+		wg_buf_free(&b);
+	}
 	dash_tunnel_clear(&t);
 	/* Not UAPI: refused, nothing kept. */
 	CHECK(dash_tunnel_parse_get("public_key=zz\nerrno=0\n\n", &t) < 0);
@@ -735,8 +890,7 @@ static void test_metrics(void)
 {
 	struct dash_data *d = open_data(db_path);
 	struct dash_reply r = { 0 };
-	char esc[64], cmd[700], path[400];
-	FILE *f;
+	char esc[64];
 
 	dash_metrics_escape("a\"b\\c\nd", esc, sizeof(esc));
 	CHECK(strcmp(esc, "a\\\"b\\\\c\\nd") == 0);
@@ -764,15 +918,9 @@ static void test_metrics(void)
 	    "1\n"));
 	CHECK(strstr(r.body, "wgu_alarms_active{kind=\"silent\","
 	    "severity=\"2\"} 0\n"));
-	/* promtool (Debian's prometheus) on the whole text. */
-	snprintf(path, sizeof(path), "%s/metrics.txt", dir);
-	if ((f = fopen(path, "w")) != NULL) {
-		fwrite(r.body, 1, r.len, f);
-		fclose(f);
-	}
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
-	if (system(cmd) != 0)
-		CHECK_FAIL("promtool check metrics failed on %s", path);
+	CHECK(strstr(r.body, "wgu_node_last_reading_age_seconds{node=\"-n2\"} "
+	    "4990.993\n"));
+	check_promtool(r.body, r.len, "metrics.txt");
 out:
 	dash_reply_free(&r);
 	dash_data_free(d);
@@ -808,6 +956,7 @@ int main(void)
 	RUN(make_alarm_tables);
 	RUN(test_alarms_and_acks);
 	RUN(test_feed);
+	RUN(test_feed_broker);
 	RUN(test_metrics);
 	cleanup();
 	return check_summary();

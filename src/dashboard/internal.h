@@ -117,5 +117,10 @@ void dash_tunnel_clear(struct dash_tunnel *t);
 /* metrics.c: a label value escaped for the text format (\\, \", \n)
  * into out (cap bytes, cut short if needed). */
 void dash_metrics_escape(const char *s, char *out, size_t cap);
+/* The tunnel's families from t (up: t was read; else only
+ * wgu_dashboard_tunnel_up 0). */
+struct wg_buf;
+void dash_metrics_tunnel(struct wg_buf *b, const char *ifname,
+    const struct dash_tunnel *t, bool up, int64_t now_ms);
 
 #endif

@@ -42,6 +42,20 @@ static void family(struct wg_buf *b, const char *name, const char *type,
 	    type);
 }
 
+/* The fewest significant digits that read back as v. */
+static int shortest(double v)
+{
+	char text[32];
+	int digits;
+
+	for (digits = 15; digits < 17; digits++) {
+		snprintf(text, sizeof(text), "%.*g", digits, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	return digits;
+}
+
 /* A sample value: integers exactly, the rest in full, NaN and the
  * infinities as the format spells them. */
 static void value(struct wg_buf *b, double v)
@@ -53,7 +67,7 @@ static void value(struct wg_buf *b, double v)
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		wg_buf_printf(b, " %.0f\n", v);
 	else
-		wg_buf_printf(b, " %.17g\n", v);
+		wg_buf_printf(b, " %.*g\n", shortest(v), v);
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -240,46 +254,52 @@ static void peer_sample(struct wg_buf *b, const char *name, const char *ifn,
 	value(b, v);
 }
 
-static void tunnel(struct wg_buf *b, const char *ifname, int64_t now_ms)
+void dash_metrics_tunnel(struct wg_buf *b, const char *ifname,
+    const struct dash_tunnel *t, bool up, int64_t now_ms)
 {
-	struct dash_tunnel t;
-	char ifn[LABEL_MAX], err[DASH_ERR_MAX];
+	char ifn[LABEL_MAX];
 	size_t i;
-	int ret;
 
-	ret = dash_tunnel_read(ifname, &t, err);
 	dash_metrics_escape(ifname, ifn, sizeof(ifn));
 	family(b, "wgu_dashboard_tunnel_up", "gauge",
 	    "1 when the interface's daemon answered over its UAPI socket.");
 	wg_buf_printf(b, "wgu_dashboard_tunnel_up{interface=\"%s\"} %d\n",
-	    ifn, ret == 0);
-	if (ret < 0)
-		goto out;
+	    ifn, up);
+	if (!up)
+		return;
 	family(b, "wgu_peer_last_handshake_age_seconds", "gauge",
 	    "Seconds since the peer's latest handshake (+Inf: never).");
-	for (i = 0; i < t.npeers; i++)
+	for (i = 0; i < t->npeers; i++)
 		peer_sample(b, "wgu_peer_last_handshake_age_seconds", ifn,
-		    &t.peers[i], t.peers[i].latest_handshake > 0 ?
-		    (double)(now_ms / 1000 - t.peers[i].latest_handshake) :
+		    &t->peers[i], t->peers[i].latest_handshake > 0 ?
+		    (double)(now_ms / 1000 - t->peers[i].latest_handshake) :
 		    INFINITY);
 	family(b, "wgu_peer_receive_bytes_total", "counter",
 	    "Bytes received from the peer.");
-	for (i = 0; i < t.npeers; i++)
+	for (i = 0; i < t->npeers; i++)
 		peer_sample(b, "wgu_peer_receive_bytes_total", ifn,
-		    &t.peers[i], (double)t.peers[i].rx_bytes);
+		    &t->peers[i], (double)t->peers[i].rx_bytes);
 	family(b, "wgu_peer_transmit_bytes_total", "counter",
 	    "Bytes sent to the peer.");
-	for (i = 0; i < t.npeers; i++)
+	for (i = 0; i < t->npeers; i++)
 		peer_sample(b, "wgu_peer_transmit_bytes_total", ifn,
-		    &t.peers[i], (double)t.peers[i].tx_bytes);
+		    &t->peers[i], (double)t->peers[i].tx_bytes);
 	family(b, "wgu_drops_total", "counter",
 	    "Packets the wgu daemon dropped, by reason.");
-	for (i = 0; i < t.ndrops; i++) {
+	for (i = 0; i < t->ndrops; i++) {
 		wg_buf_printf(b, "wgu_drops_total{interface=\"%s\",reason="
-		    "\"%s\"}", ifn, t.drops[i].reason);
-		value(b, (double)t.drops[i].count);
+		    "\"%s\"}", ifn, t->drops[i].reason);
+		value(b, (double)t->drops[i].count);
 	}
-out:
+}
+
+static void tunnel(struct wg_buf *b, const char *ifname, int64_t now_ms)
+{
+	struct dash_tunnel t;
+	char err[DASH_ERR_MAX];
+
+	dash_metrics_tunnel(b, ifname, &t,
+	    dash_tunnel_read(ifname, &t, err) == 0, now_ms);
 	dash_tunnel_clear(&t);
 }
 
