@@ -195,7 +195,8 @@ static void test_parse_time(void)
 		{ "-15m", T0 - 900000 },
 		{ "-30s", T0 - 30000 },
 		{ "-1d", T0 - 86400000 },
-		{ "-1w", T0 - 604800000 },
+		{ "-7d", T0 - 604800000 },
+		{ "-1500ms", T0 - 1500 },
 		{ "1765000000000", T0 },
 		{ "0", 0 },
 		{ "2025-12-06T05:46:40Z", T0 },
@@ -207,7 +208,8 @@ static void test_parse_time(void)
 		{ "", -1 }, { "-", -1 }, { "-2", -1 }, { "-2y", -1 },
 		{ "-h", -1 }, { "--2h", -1 }, { "-2h ", -1 },
 		{ "-9999999999h", -1 },		/* too many digits */
-		{ "-999999999w", -1 },		/* before the epoch */
+		{ "-367d", -1 }, { "-1w", -1 },
+		{ "-20000d", -1 },		/* before the epoch */
 		{ "1e12", -1 }, { "12345678901234567", -1 },
 		{ "999999999999999", -1 },	/* after 9999 */
 		{ "yesterday", -1 }, { "2025-02-30T00:00:00Z", -1 },
@@ -819,8 +821,8 @@ out:
 
 static void test_tunnel_parse(void)
 {
-	const char *get = "private_key=e84b5a6d2717c1003a13b431570353dbaca9"
-	    "146cf150c5f8575680feba52027a\nlisten_port=51820\n"
+	const char *get = "private_key=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nlisten_port=51820\n"
 	    "public_key=b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e543b15ce4"
 	    "bd85a8e75a33\npreshared_key=0000000000000000000000000000000000"
 	    "000000000000000000000000000000\nendpoint=192.0.2.1:51820\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dashboard/data.h"
+#include "query/args.h"
 
 enum {
 	EXCERPT_MAX = 40,	/* of a bad value, in a message */
@@ -49,31 +50,6 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* "-" N UNIT: N of 1..9 digits. */
-static int relative(const char *s, int64_t now_ms, int64_t *out)
-{
-	static const struct { char unit; int64_t ms; } units[] = {
-		{ 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 },
-		{ 'd', DAY_MS }, { 'w', 7 * DAY_MS },
-	};
-	size_t len = strlen(s), i;
-	char digits[16];
-
-	if (len < 3 || len - 2 > 9)
-		return -EINVAL;
-	memcpy(digits, s + 1, len - 2);
-	digits[len - 2] = '\0';
-	if (!all_digits(digits))
-		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (units[i].unit == s[len - 1]) {
-			/* 999999999 weeks fits in 63 bits many times. */
-			*out = now_ms - strtoll(digits, NULL, 10) * units[i].ms;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 int dash_parse_time(const char *s, int64_t now_ms, int64_t *out,
     char err[static DASH_ERR_MAX])
 {
@@ -82,35 +58,34 @@ int dash_parse_time(const char *s, int64_t now_ms, int64_t *out,
 	int64_t ms;
 
 	excerpt(s, ex);
-	if (strcmp(s, "now") == 0) {
-		ms = now_ms;
-	} else if (s[0] == '-') {
-		if (relative(s, now_ms, &ms) < 0)
-			return fail(err, "bad relative time \"%s\": use -N "
-			    "followed by s, m, h, d or w, e.g. -2h", ex);
-	} else if (all_digits(s)) {
-		if (len > 15)
+	if (all_digits(s)) {
+		if (len > 15 || (ms = strtoll(s, NULL, 10)) >
+		    TELEMETRY_TIME_MS_MAX)
 			return fail(err, "time \"%s\" out of range", ex);
-		ms = strtoll(s, NULL, 10);
-	} else {
-		if (len > TELEMETRY_TIME_STRING_MAX)
-			return fail(err, "time \"%s\" too long", ex);
-		/* A '+' of an unencoded query string arrives as a space: in
-		 * the time of day (after "YYYY-MM-DDThh") it can only be the
-		 * zone's sign. */
-		memcpy(buf, s, len + 1);
-		for (i = 13; i < len; i++)
-			if (buf[i] == ' ')
-				buf[i] = '+';
-		if (telemetry_time_parse(buf, len, 0, &ms) < 0)
-			return fail(err, "bad time \"%s\": give ms since the "
-			    "epoch, RFC 3339 (2026-12-07T12:00:00Z), now or "
-			    "-15m", ex);
+		*out = ms;
+		return 0;
 	}
-	if (ms < 0 || ms > TELEMETRY_TIME_MS_MAX)
+	if (len > TELEMETRY_TIME_STRING_MAX)
+		return fail(err, "time \"%s\" too long", ex);
+	/* A '+' of an unencoded query string arrives as a space: in the
+	 * time of day (after "YYYY-MM-DDThh") it can only be the zone's
+	 * sign. */
+	memcpy(buf, s, len + 1);
+	for (i = 13; i < len; i++)
+		if (buf[i] == ' ')
+			buf[i] = '+';
+	/* now, -N UNIT and RFC 3339 as wgu-query reads them. */
+	switch (query_time_parse(buf, now_ms, &ms)) {
+	case 0:
+		*out = ms;
+		return 0;
+	case -ERANGE:
 		return fail(err, "time \"%s\" out of range", ex);
-	*out = ms;
-	return 0;
+	default:
+		return fail(err, "bad time \"%s\": give ms since the epoch, "
+		    "RFC 3339 (2026-12-07T12:00:00Z), now, or -N with ms, s, "
+		    "m, h or d (-15m)", ex);
+	}
 }
 
 int dash_parse_node(const char *s, char node[static TELEMETRY_NODE_ID_MAX + 1],
