@@ -76,10 +76,12 @@ int dash_reply_error(struct dash_reply *r, int status, const char *msg);
  * Pure.  Each returns 0, or -EINVAL with a one-line English message in
  * err (say it as {"error":err} with 400: dash_reply_error()). */
 
-/* A time: integer ms since the epoch ("1764051600000"), RFC 3339 as
- * telemetry_time_parse() reads it (no zone: UTC), "now", or relative to
- * now: "-" N UNIT with UNIT one of s, m, h, d, w ("-2h", "-15m", "-7d").
- * Results before the epoch or past 9999 are refused. */
+/* A time: integer ms since the epoch ("1764051600000"), or as wgu-query
+ * reads one (query_time_parse()): RFC 3339 (no zone: UTC; a space where
+ * the zone's '+' was, as an unencoded query string gives it), "now", or
+ * relative to now: "-" N UNIT with UNIT ms, s, m, h or d ("-2h",
+ * "-15m", "-7d", at most 366 days back).  Results before the epoch or
+ * past 9999 are refused. */
 int dash_parse_time(const char *s, int64_t now_ms, int64_t *out,
     char err[static DASH_ERR_MAX]);
 
