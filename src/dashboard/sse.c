@@ -199,7 +199,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 	pthread_mutex_lock(&h->lock);
 	if (c->closing) {
-		n = MHD_CONTENT_READER_END_WITH_ERROR;
+		n = MHD_CONTENT_READER_END_OF_STREAM;	/* closed, or overflowed */
 	} else if (c->count == 0) {
 		/* Nothing to send: sleep until sse_publish() wakes us. */
 		c->suspended = true;
