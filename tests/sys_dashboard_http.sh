@@ -141,6 +141,9 @@ check "CSP default-src 'self', nosniff, X-Frame-Options DENY" sh -c "
     tr -d '\r' <'$T/h' | grep -qi '^x-content-type-options: nosniff\$' &&
     tr -d '\r' <'$T/h' | grep -qi '^x-frame-options: deny\$'"
 
+check "login from another origin: 403" status_is 403 \
+    -H 'Origin: http://evil.example' -d 'username=ann&password=ann-secret-1' \
+    "$URL/login"
 check "login ok: 303 to /" status_is 303 -d 'username=ann&password=ann-secret-1' \
     "$URL/login"
 cookie=$(header set-cookie)
@@ -339,7 +342,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 \
     -keyout "$T/key.pem" -out "$T/cert.pem" >"$T/openssl.log" 2>&1
 chmod 600 "$T/key.pem"
-$X "$DASH" --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9109 \
+$X env WGU_SANDBOX_LOG=1 "$DASH" --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9109 \
     --db "$T/store.db" --acks "$T/acks/acks.db" --users "$T/users" \
     --static "$T/www" --chartjs "$T/chart.js" --tls-cert "$T/cert.pem" \
     --tls-key "$T/key.pem" >"$T/dashboard-tls.log" 2>&1 &
@@ -357,7 +360,9 @@ tls_login() {
 }
 check "HTTPS login: the cookie is Secure" tls_login
 check "plain HTTP to the TLS port gets no page" sh -c "
-    ! $X curl -s -m 3 http://127.0.0.1:8443/login | grep -q 'login page'"
+    ! $X curl -s -m 2 http://127.0.0.1:8443/login | grep -q 'login page'"
+check "TLS: no system call refused by the filter" sh -c "
+    ! grep -q 'refused system call' '$T/dashboard-tls.log'"
 check "--tls-cert without --tls-key: exit 2" sh -c "
     '$DASH' --tls-cert '$T/cert.pem' 2>/dev/null; [ \$? = 2 ]"
 check "a key that is no PEM: exit 1 with a message" sh -c "

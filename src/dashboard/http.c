@@ -189,26 +189,31 @@ static void find_session(struct http_request *rq)
 	    http_now_ms(), &rq->session);
 }
 
-/* A state change: same origin, the session's CSRF token in the header
- * or the form. */
-static bool csrf_ok(struct http_request *rq)
+/* A POST from a page of another site (a browser says so in Origin): not
+ * for us, whatever it carries. */
+static bool origin_ok(struct http_request *rq)
 {
-	const char *token = MHD_lookup_connection_value(rq->conn,
-	    MHD_HEADER_KIND, "X-CSRF-Token");
 	const char *origin = MHD_lookup_connection_value(rq->conn,
 	    MHD_HEADER_KIND, "Origin");
 	const char *host = MHD_lookup_connection_value(rq->conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 
-	if (!req_origin_ok(origin, host, rq->srv->tls))
-		return false;
+	return req_origin_ok(origin, host, rq->srv->tls);
+}
+
+/* A state change: the session's CSRF token in the header or the form. */
+static bool csrf_ok(struct http_request *rq)
+{
+	const char *token = MHD_lookup_connection_value(rq->conn,
+	    MHD_HEADER_KIND, "X-CSRF-Token");
+
 	if (token == NULL)
 		token = req_params_get(&rq->form, "csrf");
 	return token != NULL && sessions_csrf_ok(&rq->session, token);
 }
 
 /* The checks every route shares, in order: target, route, method,
- * query, body, session, CSRF.  Then the route's handler. */
+ * query, body, origin, session, CSRF.  Then the route's handler. */
 static enum MHD_Result dispatch(struct http_request *rq)
 {
 	const struct req_route_info *info = req_route_info(rq->t.route);
@@ -244,6 +249,8 @@ static enum MHD_Result dispatch(struct http_request *rq)
 		if (req_params_parse(&rq->form, rq->body, rq->body_len) < 0)
 			return http_error(rq, 400, "malformed form body");
 	}
+	if (rq->method == REQ_POST && !origin_ok(rq))
+		return http_error(rq, 403, "request from another origin");
 	find_session(rq);
 	if (info->session && !rq->has_session) {
 		if (info->api)
