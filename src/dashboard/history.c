@@ -22,7 +22,7 @@ static const char field_names[NFIELDS] = { 'p', 't', 'v' };
 /* One point: raw (min = avg = max) or a bucket. */
 struct point {
 	int64_t ts;
-	double val[NFIELDS][3];		/* [field][min, avg, max], NAN: none */
+	double val[NFIELDS][3];	/* [field][min, avg, max], NAN: none */
 	int status;			/* raw rows only */
 };
 

@@ -90,7 +90,7 @@ void dash_feed_message(struct dash_data *d, const char *topic,
 /* tunnel.c: the hub's peers and drop counters. */
 enum { DASH_KEY_B64_LEN = 44 };
 struct dash_peer {
-	char public_key[DASH_KEY_B64_LEN + 1];	/* base64, as wg shows it */
+	char public_key[DASH_KEY_B64_LEN + 1];	/* base64, as wg shows */
 	char endpoint[64];			/* "" when none */
 	int64_t latest_handshake;		/* s since epoch, 0 never */
 	uint64_t rx_bytes, tx_bytes;
