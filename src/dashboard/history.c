@@ -40,9 +40,12 @@ static double column(sqlite3_stmt *st, int i)
 
 int dash_history_seed(sqlite3 *db, struct fleet *fleet)
 {
+	/* CROSS JOIN keeps nodes the outer loop: a seek per node into the
+	 * readings' primary key, never a scan of the readings. */
 	static const char sql[] = "SELECT n.name, r.ts, r.received, r.p, "
-	    "r.t, r.v, r.status FROM nodes n JOIN readings r ON r.node = "
-	    "n.id AND r.ts = (SELECT max(ts) FROM readings WHERE node = n.id)";
+	    "r.t, r.v, r.status FROM nodes n CROSS JOIN readings r ON "
+	    "r.node = n.id AND r.ts = (SELECT max(ts) FROM readings WHERE "
+	    "node = n.id)";
 	struct telemetry_reading rd;
 	sqlite3_stmt *st;
 	const char *name;
