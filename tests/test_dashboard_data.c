@@ -122,6 +122,10 @@ static void make_alarm_tables(void)
 	    "1765000200000, 1765000300000, NULL, 'seq 5..9');"
 	    "INSERT INTO alarms VALUES (3, 'n1', 'gap', NULL, 1, "
 	    "1765000400000, NULL, NULL, 'seq 20..21');"
+	    /* a detail longer than shown, cut inside a 2-byte character */
+	    "INSERT INTO alarms VALUES (4, 'n1', 'silent', NULL, 2, "
+	    "1765000050000, 1765000060000, NULL, 'x' || replace(printf("
+	    "'%.300c', '_'), '_', char(233)));"
 	    "INSERT INTO historian_stats VALUES ('duplicates_dropped', 7, 1);"
 	    "INSERT INTO historian_stats VALUES ('ingest_lag_seconds', 0.25, "
 	    "1);"
@@ -580,7 +584,12 @@ static void test_alarms_and_acks(void)
 	    num(a, "peak") == 9.75 && cJSON_IsNull(cJSON_GetObjectItem(a,
 	    "end")) && cJSON_IsNull(cJSON_GetObjectItem(a, "acked_by")));
 	cJSON_Delete(arr);
-	CHECK(cJSON_GetArraySize(arr = alarms(d, false, false, 0, 0)) == 3);
+	CHECK(cJSON_GetArraySize(arr = alarms(d, false, false, 0, 0)) == 4);
+	/* Cut to 512 bytes at a character's start: "x" and 255 of U+00E9. */
+	a = cJSON_GetArrayItem(arr, 3);
+	CHECK(num(a, "id") == 4 && str(a, "detail") &&
+	    strlen(str(a, "detail")) == 511 &&
+	    strcmp(str(a, "detail") + 507, "\xc3\xa9\xc3\xa9") == 0);
 	cJSON_Delete(arr);
 	/* Overlapping the range: 2 ended before, 3 began after. */
 	arr = alarms(d, false, true, 1765000150000, 1765000350000);

@@ -152,7 +152,7 @@ static int read_buckets(sqlite3 *db, int64_t node,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
 }
 
-/* The series under db_lock; the reply is built after.  0, -ENOENT (no
+/* The series under store_lock, the reply built after.  0, -ENOENT (no
  * such node), -EAGAIN (no store: err), -EIO, -ENOMEM. */
 static int read_series(struct dash_data *d, const struct dash_history_query *q,
     struct series *s, char err[static DASH_ERR_MAX])
@@ -164,7 +164,7 @@ static int read_series(struct dash_data *d, const struct dash_history_query *q,
 	s->pts = calloc(DASH_SERIES_MAX_POINTS + 1, sizeof(*s->pts));
 	if (s->pts == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	if ((db = dash_store(d, err)) == NULL) {
 		ret = -EAGAIN;
 		goto out;
@@ -179,7 +179,7 @@ out:
 		snprintf(err, DASH_ERR_MAX, "store: %s", sqlite3_errmsg(db));
 		dash_store_reset(d);
 	}
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	return ret;
 }
 
