@@ -98,8 +98,21 @@ $X mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
 lib_pids="$lib_pids $!"
 wait_listen "$ns" 1883
 
+# The tunnel page's interface: a wgu daemon in the namespace with one
+# peer (no handshake needed for get=1 to list it).
+tif=
+if [ -e /dev/net/tun ] && command -v wg >/dev/null; then
+	tif=dht$$
+	start_wgu "$ns" "$tif" && peer=$(genkey tpeer) &&
+	    hkey=$(genkey thub) &&
+	    $X wg set "$tif" private-key "$T/thub.key" listen-port 51990 \
+	    peer "$peer" allowed-ips 10.91.0.2/32 endpoint 127.0.0.1:51999 ||
+	    not_ok "a wgu daemon for the tunnel page"
+fi
+
 step "dashboard"
-$X env WGU_SANDBOX_LOG=1 "$DASH" --listen 127.0.0.1:8080 \
+$X env WGU_SANDBOX_LOG=1 "$DASH" ${tif:+--interface "$tif"} \
+    --listen 127.0.0.1:8080 \
     --metrics-listen 127.0.0.1:9108 --db "$T/store.db" \
     --acks "$T/acks/acks.db" --users "$T/users" --static "$T/www" \
     --chartjs "$T/chart.js" --broker 127.0.0.1 --port 1883 \
@@ -188,6 +201,34 @@ static_files() {
 	    status_is 200 "$URL/static/chart.js" && grep -q stand-in "$T/b"
 }
 check "static file without a session; chart.js" static_files
+
+# The tunnel page from the root-only UAPI socket, through the relay the
+# dashboard forked before dropping root (uapi_relay.h).
+tunnel_page() {
+	status_is 200 $A "$URL/api/tunnel" &&
+	    grep -q "\"public_key\":\"$peer\"" "$T/b" &&
+	    grep -q '"endpoint":"127.0.0.1:51999"' "$T/b" &&
+	    ! grep -q "$(cat "$T/thub.key")" "$T/b"
+}
+relay_confined() {
+	relay=$(pgrep -P "$dash_pid" | head -n 1)
+	[ -n "$relay" ] &&
+	    grep -q '^Uid:[[:space:]]*0[[:space:]]' "/proc/$relay/status" &&
+	    grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$relay/status" &&
+	    grep -q '^CapBnd:[[:space:]]*0000000000000000' "/proc/$relay/status" &&
+	    grep -q '^Seccomp:[[:space:]]*2' "/proc/$relay/status" &&
+	    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$relay/status"
+}
+if [ -n "$tif" ]; then
+	check "/api/tunnel: the peer from the daemon's UAPI (sandboxed)" \
+	    tunnel_page
+	check "the UAPI relay: uid 0, no capabilities, seccomp" relay_confined
+	check "tunnel metrics on the metrics port" sh -c "
+	    $X curl -s http://127.0.0.1:9108/metrics |
+	    grep -q '^wgu_peer_receive_bytes_total{interface=\"$tif\"'"
+else
+	echo "  (no /dev/net/tun or wg: tunnel page not tried)"
+fi
 
 # ---------------------------------------------------------------- bad input
 step "bad input"

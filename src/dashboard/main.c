@@ -27,6 +27,7 @@
 #include "common/sandbox.h"
 #include "dashboard/data.h"
 #include "dashboard/http.h"
+#include "dashboard/uapi_relay.h"
 #include "dashboard/users.h"
 
 #ifndef DASHBOARD_STATIC_DIR
@@ -395,6 +396,13 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* The tunnel page's relay to the root-only UAPI socket: forked
+	 * before anything secret is read (uapi_relay.h). */
+	if (o.interface && geteuid() == 0 &&
+	    uapi_relay_start(o.interface, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wgu-dashboard: %s\n", err);
+		return 1;
+	}
 
 	users = users_open(o.users, err, sizeof(err));
 	if (users == NULL) {
@@ -480,5 +488,6 @@ out:
 		close(hc.static_fd);
 	wipe_free(key);
 	free(cert);
+	uapi_relay_stop();
 	return status;
 }
