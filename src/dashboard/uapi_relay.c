@@ -99,13 +99,11 @@ static int32_t ask(const char *path, const char *req)
 	return (int32_t)len;
 }
 
-/* Removes the lines that carry keys: the dashboard never needs them. */
-static size_t strip_keys(size_t len)
+size_t uapi_relay_strip_keys(char *text)
 {
-	char *in = answer, *out = answer, *nl;
+	char *in = text, *out = text, *nl;
 	size_t n;
 
-	answer[len] = '\0';
 	while (*in) {
 		nl = strchr(in, '\n');
 		n = nl ? (size_t)(nl - in + 1) : strlen(in);
@@ -116,7 +114,8 @@ static size_t strip_keys(size_t len)
 		}
 		in += n;
 	}
-	return (size_t)(out - answer);
+	*out = '\0';
+	return (size_t)(out - text);
 }
 
 /* Uid 0 stays (the socket is root's, mode 0600), every capability
@@ -197,8 +196,10 @@ static void relay_main(int fd, const char *ifname)
 			len = ask(path, "stats=1\n\n");
 		else
 			len = -EINVAL;
-		if (len > 0)
-			len = (int32_t)strip_keys((size_t)len);
+		if (len > 0) {
+			answer[len] = '\0';
+			len = (int32_t)uapi_relay_strip_keys(answer);
+		}
 		if (!write_all(fd, &len, sizeof(len)) ||
 		    (len > 0 && !write_all(fd, answer, (size_t)len)))
 			_exit(0);

@@ -27,4 +27,9 @@ int uapi_relay_start(const char *ifname, char *err, size_t errlen);
 /* Ends the relay (it also ends by itself when the dashboard exits). */
 void uapi_relay_stop(void);
 
+/* What the relay does to an answer before handing it over: the lines
+ * "private_key=..." and "preshared_key=..." removed, in place.  Returns
+ * the new length. */
+size_t uapi_relay_strip_keys(char *text);
+
 #endif
