@@ -264,6 +264,17 @@ static enum MHD_Result dispatch(struct http_request *rq)
 	return pages_handle(rq);
 }
 
+/* The Content-Length header's value; 0 when absent or unreadable (MHD
+ * itself refuses a malformed one). */
+static unsigned long long announced_length(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return v && strspn(v, "0123456789") == strlen(v) && *v ?
+	    strtoull(v, NULL, 10) : 0;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls)
@@ -280,6 +291,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 			rq->target_ret = req_target_parse(rq->target,
 			    rq->metrics, &rq->t);
 		client_address(rq);
+		/* A body announced too big is refused before it is read
+		 * (one sent chunked is read and dropped). */
+		if (announced_length(c) > HTTP_BODY_MAX)
+			return http_error(rq, 413, "request body too large");
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
