@@ -458,7 +458,19 @@ void http_event(void *arg, const char *event, const char *json)
 	sse_publish(s->sse, event, json);
 }
 
+/* An open event stream is a page in use: it keeps its session from
+ * going idle (not past its absolute end, when the stream closes and the
+ * page's reconnection meets 401). */
+static bool session_alive(void *arg, const char *id)
+{
+	struct http_server *s = arg;
+	struct session_info info;
+
+	return sessions_lookup(s->sessions, id, http_now_ms(), &info);
+}
+
 void http_keepalive(struct http_server *s)
 {
+	sse_check_sessions(s->sse, session_alive, s);
 	sse_keepalive(s->sse);
 }
