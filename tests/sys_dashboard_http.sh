@@ -369,6 +369,11 @@ check "the main port does not serve /metrics" status_is 404 $A \
     "$URL/metrics"
 check "the metrics port serves nothing else" status_is 404 \
     http://127.0.0.1:9108/api/nodes
+metrics_post() {
+	status_is 405 -X POST http://127.0.0.1:9108/metrics &&
+	    header allow | grep -q 'GET, HEAD'
+}
+check "POST /metrics: 405 with Allow" metrics_post
 
 # ---------------------------------------------------------------- sandbox
 step "sandbox"

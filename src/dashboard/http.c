@@ -212,6 +212,19 @@ static bool csrf_ok(struct http_request *rq)
 	return token != NULL && sessions_csrf_ok(&rq->session, token);
 }
 
+/* 405 with the methods the resource takes. */
+static enum MHD_Result not_allowed(struct http_request *rq, unsigned methods)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+	struct MHD_Response *r = http_buffer("application/json",
+	    strdup(body), sizeof(body) - 1);
+
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+		    req_allow_header(methods));
+	return http_send(rq, 405, r, CACHE_NONE);
+}
+
 /* The checks every route shares, in order: target, route, method,
  * query, body, origin, session, CSRF.  Then the route's handler. */
 static enum MHD_Result dispatch(struct http_request *rq)
@@ -223,15 +236,8 @@ static enum MHD_Result dispatch(struct http_request *rq)
 		return http_error(rq, 400, "malformed request target");
 	if (rq->t.route == ROUTE_NONE)
 		return http_error(rq, 404, "no such resource");
-	if (!(info->methods & rq->method)) {
-		struct MHD_Response *r = http_buffer("application/json",
-		    strdup("{\"error\":\"method not allowed\"}"), 31);
-
-		if (r)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-			    req_allow_header(info->methods));
-		return http_send(rq, 405, r, CACHE_NONE);
-	}
+	if (!(info->methods & rq->method))
+		return not_allowed(rq, info->methods);
 	if (rq->t.query && rq->t.query_len > 0 && !info->query)
 		return http_error(rq, 400, "this resource takes no query "
 		    "parameters");
@@ -316,8 +322,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 			return http_error(rq, 400, "malformed request target");
 		if (rq->t.route != ROUTE_METRICS)
 			return http_error(rq, 404, "only /metrics here");
-		if (!(rq->method & (REQ_GET | REQ_HEAD)))
-			return http_error(rq, 405, "method not allowed");
+		if (!(rq->method & req_route_info(ROUTE_METRICS)->methods))
+			return not_allowed(rq,
+			    req_route_info(ROUTE_METRICS)->methods);
 		return api_metrics(rq);
 	}
 	return dispatch(rq);
