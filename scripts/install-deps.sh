@@ -14,6 +14,11 @@ TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt
   python3-pymodbus python3-serial-asyncio
   postgresql-15"
+# promtool checks the dashboard's /metrics text (tests/test_dashboard_data).
+TEST_PKGS="$TEST_PKGS prometheus"
+# wgu-dashboard's HTTP server; curl and openssl drive its system test.
+BUILD_PKGS="$BUILD_PKGS libmicrohttpd-dev"
+TEST_PKGS="$TEST_PKGS curl openssl"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install)" >&2
