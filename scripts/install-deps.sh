@@ -12,6 +12,8 @@ TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   iproute2 iputils-ping iperf3 nftables conntrack procps psmisc android-boringssl
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt
   python3-pymodbus python3-serial-asyncio"
+# promtool: tests/sys_hostile.sh checks `wgu stats --prometheus` with it.
+TEST_PKGS="$TEST_PKGS prometheus"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install)" >&2
