@@ -141,8 +141,10 @@ static int run(struct program *p)
 	/* sandbox: user wgu-modbus, no capabilities, the seccomp filter */
 	if ((ret = sandbox_drop(&sandbox_modbus_policy)) < 0)
 		return ret;
+	/* The devices' first polls spread over their intervals. */
 	for (i = 0; i < p->nsrc; i++)
-		if ((ret = mb_source_start(&p->src[i])) < 0)
+		if ((ret = mb_source_start(&p->src[i], p->src[i].dev->interval *
+		    (double)i / (double)p->nsrc)) < 0)
 			return ret;
 	ev_timer_init(&p->second, second_cb, 1.0, 1.0);
 	p->second.data = p;
@@ -234,7 +236,7 @@ int main(int argc, char **argv)
 		.prog = "wgu-modbus", .policy = &sandbox_modbus_policy,
 		.broker = p.cfg.broker, .port = p.cfg.port,
 		.prefix = p.cfg.prefix, .spool_dir = p.cfg.spool_dir,
-		.spool_max = p.cfg.spool_max,
+		.spool_max = p.cfg.spool_max, .events = true,
 	};
 	ret = add_sources(&p);
 	if (ret == 0)

@@ -4,7 +4,7 @@
 #include "modbus/response.h"
 
 enum {
-	MBAP_LEN = 7,		/* tid 2, protocol 2, length 2, unit 1 */
+	MBAP_LEN = MBRESPONSE_MBAP_LEN,
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -48,6 +48,18 @@ void mbresponse_request(uint8_t req[static MBRESPONSE_REQUEST_LEN],
 	req[7] = mbresponse_function(b);
 	put16(req + 8, b->addr);
 	put16(req + 10, b->count);
+}
+
+int mbresponse_frame_len(const uint8_t *rsp, size_t got)
+{
+	size_t len;
+
+	if (got < MBAP_LEN)
+		return MBAP_LEN;
+	len = get16(rsp + 4);
+	if (len < 3 || 6 + len > MBRESPONSE_MAX)
+		return -1;
+	return (int)(6 + len);
 }
 
 enum mb_answer mbresponse_check(const uint8_t *rsp, size_t n, uint16_t tid,
