@@ -246,6 +246,17 @@ int node_event(struct node *n, const char *event, const char *members)
 	return ret;
 }
 
+static int sync_spool(struct node *n, struct spool *sp, const char *what)
+{
+	char label[SYNCER_LABEL_MAX];
+
+	if (n->cfg->syncer == NULL)
+		return spool_sync(sp);
+	snprintf(label, sizeof(label), "%s: %s: %s", n->cfg->prog, n->id,
+	    what);
+	return syncer_add(n->cfg->syncer, sp->fd, label);
+}
+
 void node_tick_second(struct node *n)
 {
 	int ret;
@@ -263,9 +274,9 @@ void node_tick_second(struct node *n)
 	if (!n->dirty)
 		return;
 	n->dirty = false;
-	if ((ret = spool_sync(&n->sp)) < 0)
+	if ((ret = sync_spool(n, &n->sp, "spool")) < 0)
 		node_log(n, "spool sync: %s", strerror(-ret));
-	if (n->events_open && (ret = spool_sync(&n->esp)) < 0)
+	if (n->events_open && (ret = sync_spool(n, &n->esp, "events spool")) < 0)
 		node_log(n, "events spool sync: %s", strerror(-ret));
 }
 

@@ -38,6 +38,7 @@
 #include "mqtt/telemetry.h"
 #include "sim/model.h"
 #include "edge/spool.h"
+#include "edge/syncer.h"
 
 enum {
 	NODE_INFLIGHT_MAX = 32,
@@ -56,6 +57,9 @@ struct node_config {
 	int port;
 	size_t spool_max;
 	bool events;		/* node_event() used: the events spool */
+	/* The spools' fdatasync once a second: NULL syncs in the loop, else
+	 * it is handed to this (edge/syncer.h). */
+	struct syncer *syncer;
 };
 
 struct node_inflight {
@@ -115,7 +119,7 @@ void node_publish(struct node *n, const struct telemetry_reading *r);
 int node_event(struct node *n, const char *event, const char *members);
 
 /* Once a second: says when the broker has been away a while, and fsyncs
- * the spool if it was written. */
+ * the spools if they were written (through cfg->syncer when set). */
 void node_tick_second(struct node *n);
 
 /* Readings and events not yet acknowledged. */
