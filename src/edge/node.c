@@ -98,7 +98,10 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 		n->acked++;
 	else if (ret != -ENOENT)
 		node_log(n, "spool ack: %s", strerror(-ret));
-	n->dirty = true;
+	if (n->inflight[i].event)
+		n->events_dirty = true;
+	else
+		n->dirty = true;
 	n->inflight[i] = n->inflight[--n->ninflight];
 	pump(n);
 }
@@ -236,7 +239,7 @@ int node_event(struct node *n, const char *event, const char *members)
 		/* Held for want of disk space: written before the next. */
 		n->event_seq = seq;
 		n->events++;
-		n->dirty = true;
+		n->events_dirty = true;
 		pump(n);
 		return 0;
 	}
@@ -271,13 +274,15 @@ void node_tick_second(struct node *n)
 	if (n->events_open && n->esp.nheld > 0 &&
 	    spool_flush_held(&n->esp) == 0)
 		pump(n);
+	if (n->events_dirty && (ret = sync_spool(n, &n->esp,
+	    "events spool")) < 0)
+		node_log(n, "events spool sync: %s", strerror(-ret));
+	n->events_dirty = false;
 	if (!n->dirty)
 		return;
 	n->dirty = false;
 	if ((ret = sync_spool(n, &n->sp, "spool")) < 0)
 		node_log(n, "spool sync: %s", strerror(-ret));
-	if (n->events_open && (ret = sync_spool(n, &n->esp, "events spool")) < 0)
-		node_log(n, "events spool sync: %s", strerror(-ret));
 }
 
 size_t node_pending(const struct node *n)

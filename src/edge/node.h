@@ -84,6 +84,7 @@ struct node {
 	struct node_inflight inflight[NODE_INFLIGHT_MAX];
 	int ninflight;
 	bool dirty;		/* spool written since the last fsync */
+	bool events_dirty;	/* the events spool, likewise */
 	unsigned int down_s;	/* seconds without a broker session */
 	/* For the summary. */
 	uint64_t generated, acked, lost, published, resends;
