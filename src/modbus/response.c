@@ -50,16 +50,18 @@ void mbresponse_request(uint8_t req[static MBRESPONSE_REQUEST_LEN],
 	put16(req + 10, b->count);
 }
 
-int mbresponse_frame_len(const uint8_t *rsp, size_t got)
+enum mb_frame mbresponse_frame(const uint8_t *rsp, size_t got)
 {
 	size_t len;
 
 	if (got < MBAP_LEN)
-		return MBAP_LEN;
+		return MB_FRAME_MORE;
 	len = get16(rsp + 4);
 	if (len < 3 || 6 + len > MBRESPONSE_MAX)
-		return -1;
-	return (int)(6 + len);
+		return MB_FRAME_BAD_LENGTH;
+	if (got < 6 + len)
+		return MB_FRAME_MORE;
+	return got == 6 + len ? MB_FRAME_WHOLE : MB_FRAME_TRAILING;
 }
 
 enum mb_answer mbresponse_check(const uint8_t *rsp, size_t n, uint16_t tid,

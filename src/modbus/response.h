@@ -7,7 +7,7 @@
  * another unit would be taken for the device's values (tests/sys_modbus.sh
  * proves the difference), and because its calls block: wgu-modbus drives
  * every device's socket from its event loop (source.h), so the framing of
- * a response from the bytes as they come (mbresponse_frame_len()) is ours
+ * a response from the bytes as they come (mbresponse_frame()) is ours
  * too. */
 #ifndef WGU_MODBUS_RESPONSE_H
 #define WGU_MODBUS_RESPONSE_H
@@ -39,11 +39,20 @@ uint8_t mbresponse_function(const struct mb_block *b);
 void mbresponse_request(uint8_t req[static MBRESPONSE_REQUEST_LEN],
     uint16_t tid, uint8_t unit, const struct mb_block *b);
 
-/* The length of the whole response whose first got bytes are in rsp:
- * MBRESPONSE_MBAP_LEN while got is below it, then 6 + the MBAP length
- * field; -1 when that field cannot be a response's (below 3: unit id,
- * function and one byte at least; or a frame beyond MBRESPONSE_MAX). */
-int mbresponse_frame_len(const uint8_t *rsp, size_t got);
+/* Where a response stands after got bytes of it arrived in rsp (any
+ * bytes are safe): MB_FRAME_MORE, more to read (at most MBRESPONSE_MAX -
+ * got: a frame never needs more); MB_FRAME_WHOLE, exactly one frame by
+ * its MBAP length field (for mbresponse_check()); MB_FRAME_BAD_LENGTH,
+ * that field cannot be a response's (below 3: unit id, function and one
+ * byte at least; or a frame beyond MBRESPONSE_MAX); MB_FRAME_TRAILING,
+ * bytes after the frame (no answer was asked for them). */
+enum mb_frame {
+	MB_FRAME_MORE,
+	MB_FRAME_WHOLE,
+	MB_FRAME_BAD_LENGTH,
+	MB_FRAME_TRAILING,
+};
+enum mb_frame mbresponse_frame(const uint8_t *rsp, size_t got);
 
 /* Checks the n bytes of a response (any bytes are safe) against the
  * request (tid, unit, b).  On MB_ANSWER_OK, fills regs[0..b->count) for

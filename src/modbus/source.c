@@ -189,7 +189,6 @@ static void response(struct mb_source *s)
 static void receive(struct mb_source *s)
 {
 	ssize_t n;
-	int want;
 
 	n = recv(s->fd, s->rsp + s->got, sizeof(s->rsp) - s->got,
 	    MSG_DONTWAIT);
@@ -202,13 +201,19 @@ static void receive(struct mb_source *s)
 		return;
 	}
 	s->got += (size_t)n;
-	want = mbresponse_frame_len(s->rsp, s->got);
-	if (want < 0)
-		failed(s, MB_F_MALFORMED, "impossible length in the header");
-	else if (s->got > (size_t)want)
-		failed(s, MB_F_MALFORMED, "bytes after the response");
-	else if (s->got == (size_t)want)
+	switch (mbresponse_frame(s->rsp, s->got)) {
+	case MB_FRAME_MORE:
+		break;
+	case MB_FRAME_WHOLE:
 		response(s);
+		break;
+	case MB_FRAME_BAD_LENGTH:
+		failed(s, MB_F_MALFORMED, "impossible length in the header");
+		break;
+	case MB_FRAME_TRAILING:
+		failed(s, MB_F_MALFORMED, "bytes after the response");
+		break;
+	}
 }
 
 /* Bytes or the end of the connection between polls: nothing is due, so
