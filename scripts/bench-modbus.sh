@@ -12,7 +12,7 @@
 # the historian over the SECONDS measured.
 #
 #	sudo scripts/bench-modbus.sh [BUILD_DIR] [SECONDS]
-#	DEVICES=100 SERVERS=10 RATE=10 TIMEOUT=0.08 (the defaults)
+#	DEVICES=100 SERVERS=10 RATE=10 TIMEOUT=0.1 (the defaults)
 #	PERF=FILE: perf record -g of wgu-modbus for 10 s after the measure
 #
 # Needs root, /dev/net/tun, mosquitto, python3-pymodbus.  Not part of make
@@ -23,7 +23,7 @@ secs=${2:-60}
 devices=${DEVICES:-100}
 servers=${SERVERS:-10}
 rate=${RATE:-10}
-timeout=${TIMEOUT:-0.08}
+timeout=${TIMEOUT:-0.1}
 WGU_BIN=$build/src/wgu
 WGU_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export WGU_BIN WGU_SRCDIR
@@ -106,9 +106,11 @@ ticks() {
 }
 wgu_edge=$(plant_daemon_pid edge)
 sleep 5
+# shellcheck disable=SC2086 # one word per process
 c0_mb=$(ticks $mb) c0_plc=$(ticks $plc_pids) c0_wgu=$(ticks "$wgu_edge")
 c0_broker=$(ticks "$broker_pid") c0_hist=$(ticks "$hist_pid")
 sleep "$secs"
+# shellcheck disable=SC2086 # one word per process
 c1_mb=$(ticks $mb) c1_plc=$(ticks $plc_pids) c1_wgu=$(ticks "$wgu_edge")
 c1_broker=$(ticks "$broker_pid") c1_hist=$(ticks "$hist_pid")
 # PERF=FILE: a profile of 10 s more, after the measured time.
