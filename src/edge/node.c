@@ -35,18 +35,35 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The payload of an entry just appended, still in the caller's hands:
+ * published from there rather than read back from the spool file. */
+struct fresh {
+	uint64_t boot_id, seq;
+	const char *payload;
+	int len;
+};
+
 /* Publishes the oldest unsent entries of one spool (the events' or the
  * readings') while the in-flight window has room.  -1 when publishing
  * failed (the rest waits). */
-static int pump_spool(struct node *n, struct spool *sp, bool event)
+static int pump_spool(struct node *n, struct spool *sp, bool event,
+    const struct fresh *fresh)
 {
-	char payload[TELEMETRY_PAYLOAD_MAX + 1];
+	char buf[TELEMETRY_PAYLOAD_MAX + 1];
+	const char *payload;
 	struct spool_entry *e;
 	int mid, len, rc;
 
 	while (n->ninflight < NODE_INFLIGHT_MAX &&
 	    (e = spool_next_unsent(sp)) != NULL) {
-		len = spool_payload(sp, e, payload, sizeof(payload));
+		if (fresh && e->boot_id == fresh->boot_id &&
+		    e->seq == fresh->seq) {
+			payload = fresh->payload;
+			len = fresh->len;
+		} else {
+			payload = buf;
+			len = spool_payload(sp, e, buf, sizeof(buf));
+		}
 		if (len < 0) {
 			node_log(n, "spool read: %s", strerror(-len));
 			return -1;
@@ -69,14 +86,22 @@ static int pump_spool(struct node *n, struct spool *sp, bool event)
 }
 
 /* Publishes the oldest unsent events, then readings, while connected and
- * the in-flight window has room. */
-static void pump(struct node *n)
+ * the in-flight window has room; fresh (may be NULL) is the entry just
+ * appended to the readings' spool (reading) or the events' (!reading). */
+static void pump_fresh(struct node *n, const struct fresh *fresh,
+    bool reading)
 {
 	if (!mqtt_loop_connected(&n->ml))
 		return;
-	if (n->events_open && pump_spool(n, &n->esp, true) < 0)
+	if (n->events_open && pump_spool(n, &n->esp, true, reading ? NULL :
+	    fresh) < 0)
 		return;
-	pump_spool(n, &n->sp, false);
+	pump_spool(n, &n->sp, false, reading ? fresh : NULL);
+}
+
+static void pump(struct node *n)
+{
+	pump_fresh(n, NULL, true);
 }
 
 /* libmosquitto's obj is the adapter (mqtt_loop.h), whose ctx is the node. */
@@ -218,7 +243,8 @@ void node_publish(struct node *n, const struct telemetry_reading *in)
 		return;
 	}
 	n->dirty = true;
-	pump(n);
+	pump_fresh(n, &(struct fresh){ r.boot_id, r.seq, payload, len },
+	    true);
 }
 
 int node_event(struct node *n, const char *event, const char *members)
@@ -236,11 +262,13 @@ int node_event(struct node *n, const char *event, const char *members)
 	ret = len < 0 || (size_t)len >= sizeof(json) ? -EMSGSIZE :
 	    spool_append(&n->esp, n->sp.boot_id, seq, json, (size_t)len);
 	if (ret == SPOOL_HELD || ret == 0) {
-		/* Held for want of disk space: written before the next. */
+		/* Held for want of disk space: written before the next, and
+		 * published only once written. */
 		n->event_seq = seq;
 		n->events++;
 		n->events_dirty = true;
-		pump(n);
+		pump_fresh(n, ret == 0 ? &(struct fresh){ n->sp.boot_id, seq,
+		    json, len } : NULL, false);
 		return 0;
 	}
 	n->events_lost++;
