@@ -154,6 +154,10 @@ echo "polls due by the schedule $due (the whole run, $(( (t_stop - t_start) / 10
 echo "no answer $(sum 'no answer'), skipped $(sum 'polls skipped')"
 echo "spooled $expected, in the hub's log $distinct distinct, $copies logged twice, $missing missing"
 echo "CPU, % of one core: wgu-modbus $(pct "$c0_mb" "$c1_mb"), pymodbus (all $servers) $(pct "$c0_plc" "$c1_plc"), edge wgu $(pct "$c0_wgu" "$c1_wgu"), broker $(pct "$c0_broker" "$c1_broker"), historian $(pct "$c0_hist" "$c1_hist")"
+echo "target (every poll's reading in the hub's log exactly once, the edge under 10 % of a core): $(
+    [ "$expected" -eq "$distinct" ] && [ "$copies" -eq 0 ] &&
+    [ "$missing" -eq 0 ] && echo "exactly once: yes" || echo "exactly once: NO"), $(
+    awk -v c="$(pct "$c0_mb" "$c1_mb")" 'BEGIN { print (c < 10 ? "CPU: yes" : "CPU: NO") }')"
 echo "wgu-modbus's log, lines by kind:"
 sed 's/^wgu-modbus: [^:]*: //; s/[0-9][0-9.]*/N/g' "$lib_tmp/modbus.log" |
     sort | uniq -c | sort -rn | head -n 8
