@@ -14,7 +14,8 @@ TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt
   python3-pymodbus python3-serial-asyncio
   postgresql-15"
-# promtool checks the dashboard's /metrics text (tests/test_dashboard_data).
+# promtool checks the dashboard's /metrics text (tests/test_dashboard_data)
+# and `wgu stats --prometheus` (tests/sys_hostile.sh).
 TEST_PKGS="$TEST_PKGS prometheus"
 # wgu-dashboard's HTTP server; curl and openssl drive its system test.
 BUILD_PKGS="$BUILD_PKGS libmicrohttpd-dev"
