@@ -132,7 +132,7 @@ static enum dedup_verdict event_admit(struct ingest *in, const char *node,
 static void event_message(struct ingest *in, uint64_t received,
     const char *topic, const char *node, const void *payload, size_t len)
 {
-	const cJSON *ev, *id;
+	const cJSON *ev = NULL, *id;
 	cJSON *root = NULL;
 	char reason[64];
 	const char *why = NULL;
