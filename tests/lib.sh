@@ -52,11 +52,11 @@ lib_require_wgu() {
 	lib_sandbox_users
 }
 
-# The users wgu, wgu-historian, wgu-sim and wgu-modbus become once set up (make
-# install creates them), and group wgu-monitor with the historian in it:
-# made here when missing, as make install would.
+# The users the programs become once set up (make install creates them),
+# and group wgu-monitor with the historian and the dashboard in it: made
+# here when missing, as make install would.
 lib_sandbox_users() {
-	for lib_u in wgu wgu-historian wgu-sim wgu-modbus; do
+	for lib_u in wgu wgu-historian wgu-sim wgu-modbus wgu-dashboard; do
 		getent passwd "$lib_u" >/dev/null && continue
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 		    "$lib_u" || { echo "FAIL: cannot create user $lib_u"
@@ -66,8 +66,10 @@ lib_sandbox_users() {
 	getent group wgu-monitor >/dev/null || groupadd --system wgu-monitor ||
 	    { echo "FAIL: cannot create group wgu-monitor"
 	    echo "0 passed, 1 failed"; exit 1; }
-	id -nG wgu-historian | grep -qw wgu-monitor ||
-	    usermod -aG wgu-monitor wgu-historian
+	for lib_u in wgu-historian wgu-dashboard; do
+		id -nG "$lib_u" | grep -qw wgu-monitor ||
+		    usermod -aG wgu-monitor "$lib_u"
+	done
 }
 
 # lib_require_tunnel CMD...: skips the test unless root, with ip, wg,

@@ -203,26 +203,27 @@ static_files() {
 }
 check "static file without a session; chart.js" static_files
 
-# The tunnel page from the root-only UAPI socket, through the relay the
-# dashboard forked before dropping root (uapi_relay.h).
+# The tunnel page from the daemon's read-only monitor socket: the
+# dashboard dropped root but kept group wgu-monitor, and holds nothing
+# that could change the tunnel.
 tunnel_page() {
 	status_is 200 $A "$URL/api/tunnel" &&
 	    grep -q "\"public_key\":\"$peer\"" "$T/b" &&
 	    grep -q '"endpoint":"127.0.0.1:51999"' "$T/b"
 }
-relay_confined() {
-	relay=$(pgrep -P "$dash_pid" | head -n 1)
-	[ -n "$relay" ] &&
-	    grep -q '^Uid:[[:space:]]*0[[:space:]]' "/proc/$relay/status" &&
-	    grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$relay/status" &&
-	    grep -q '^CapBnd:[[:space:]]*0000000000000000' "/proc/$relay/status" &&
-	    grep -q '^Seccomp:[[:space:]]*2' "/proc/$relay/status" &&
-	    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$relay/status"
+monitor_only() {
+	st=/proc/$dash_pid/status
+	mon=$(getent group wgu-monitor | cut -d: -f3)
+	! grep -q '^Uid:[[:space:]]*0[[:space:]]' "$st" &&
+	    grep '^Groups:' "$st" | tr -s ' \t' '\n' | grep -qx "$mon" &&
+	    [ -z "$(pgrep -P "$dash_pid")" ] &&
+	    ! grep -q '"private_key\|"preshared_key' "$T/b"
 }
 if [ -n "$tif" ]; then
 	check "/api/tunnel: the peer from the daemon's UAPI (sandboxed)" \
 	    tunnel_page
-	check "the UAPI relay: uid 0, no capabilities, seccomp" relay_confined
+	check "... through the monitor socket: not root, group wgu-monitor, no helper process, no key" \
+	    monitor_only
 	check "tunnel metrics on the metrics port" sh -c "
 	    $X curl -s http://127.0.0.1:9108/metrics |
 	    grep -q '^wgu_peer_receive_bytes_total{interface=\"$tif\"'"

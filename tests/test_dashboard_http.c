@@ -16,7 +16,6 @@
 #include "dashboard/request.h"
 #include "dashboard/session.h"
 #include "dashboard/sse.h"
-#include "dashboard/uapi_relay.h"
 #include "dashboard/users.h"
 
 /* ---------------------------------------------------------------- routes */
@@ -673,24 +672,6 @@ static void test_sse_bytes(void)
 	sse_hub_free(h);
 }
 
-static void test_relay_strip(void)
-{
-	char a[] = "private_key=e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f"
-	    "8575680feba52027a\nlisten_port=51820\npublic_key=b85996fecc9c7f1"
-	    "fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33\n"
-	    "preshared_key=188515093e952f5f22e865cef3012e72f8b5f0b598ac0309d"
-	    "5dacce3b70fcf52\nendpoint=127.0.0.1:51999\nerrno=0\n\n";
-	char b[] = "errno=0\n\n";
-	char c[] = "private_key=00";		/* no newline at the end */
-
-	CHECK(uapi_relay_strip_keys(a) == strlen(a));
-	CHECK(strcmp(a, "listen_port=51820\npublic_key=b85996fecc9c7f1fc6d25"
-	    "72a76eda11d59bcd20be8e543b15ce4bd85a8e75a33\nendpoint="
-	    "127.0.0.1:51999\nerrno=0\n\n") == 0);
-	CHECK(uapi_relay_strip_keys(b) == 9 && strcmp(b, "errno=0\n\n") == 0);
-	CHECK(uapi_relay_strip_keys(c) == 0 && c[0] == '\0');
-}
-
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_dashboard_http.XXXXXX");
@@ -714,7 +695,6 @@ int main(void)
 	RUN(test_sse_queue);
 	RUN(test_sse_bytes);
 	RUN(test_sse_sessions);
-	RUN(test_relay_strip);
 	{
 		char cmd[128];
 

@@ -27,7 +27,7 @@
 #include "common/sandbox.h"
 #include "dashboard/data.h"
 #include "dashboard/http.h"
-#include "dashboard/uapi_relay.h"
+#include "tun/uapi_path.h"
 #include "dashboard/users.h"
 
 #ifndef DASHBOARD_STATIC_DIR
@@ -385,6 +385,7 @@ int main(int argc, char **argv)
 	struct users *users = NULL;
 	struct dash_data *data = NULL;
 	struct dash_data_config dc;
+	struct sandbox_policy policy;
 	struct http_config hc = { .listen_fd = -1, .metrics_fd = -1,
 	    .static_fd = -1 };
 	char *cert = NULL, *key = NULL, err[512], derr[DASH_ERR_MAX];
@@ -396,13 +397,6 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	/* The tunnel page's relay to the root-only UAPI socket: forked
-	 * before anything secret is read (uapi_relay.h). */
-	if (o.interface && geteuid() == 0 &&
-	    uapi_relay_start(o.interface, err, sizeof(err)) < 0) {
-		fprintf(stderr, "wgu-dashboard: %s\n", err);
-		return 1;
-	}
 
 	users = users_open(o.users, err, sizeof(err));
 	if (users == NULL) {
@@ -453,7 +447,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wgu-dashboard: %s\n", derr);
 		goto out;
 	}
-	if (sandbox_drop(&dashboard_policy) < 0)
+	policy = dashboard_policy;
+	if (o.interface)
+		/* the tunnel's monitor socket, root:wgu-monitor 0660 */
+		policy.extra_group = WG_UAPI_MONITOR_GROUP;
+	if (sandbox_drop(&policy) < 0)
 		goto out;
 	hc.chartjs = o.chartjs;
 	hc.tls_cert = cert;
@@ -488,6 +486,5 @@ out:
 		close(hc.static_fd);
 	wipe_free(key);
 	free(cert);
-	uapi_relay_stop();
 	return status;
 }

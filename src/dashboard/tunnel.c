@@ -185,7 +185,9 @@ static int ask(const char *ifname, const char *req, struct dash_tunnel *t,
 	struct wg_buf reply = { 0 };
 	int ret;
 
-	ret = wg_ipc_call(ifname, req, &reply);
+	/* The read-only monitor socket (group wgu-monitor): no key is in
+	 * its answers, and a daemon that hangs costs at most 2 s. */
+	ret = wg_ipc_monitor_call_timeout(ifname, req, &reply, 2000);
 	if (ret == 0 && reply.len > REPLY_MAX)
 		ret = -EMSGSIZE;
 	if (ret == 0 && (ret = parse(reply.s, t)) < 0)
