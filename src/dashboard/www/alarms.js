@@ -108,7 +108,7 @@
 		try {
 			const [act, all] = await Promise.all([
 				wgu.api('/api/alarms?state=active'),
-				wgu.api('/api/alarms?state=all&from=-24h'),
+				wgu.api('/api/alarms?state=all&from=-24h&to=now'),
 			]);
 			ticking = [];
 			const a = (act.alarms || []).slice().sort(function (x, y) {
