@@ -25,7 +25,7 @@
 
 CHARTJS=/usr/share/javascript/chart.js/chart.min.js
 plant_require timeout ping mosquitto_pub chromium chromedriver
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import selenium' 2>/dev/null ||
+/usr/bin/python3 -c 'import selenium' 2>/dev/null ||
     lib_skip "python3-selenium is not installed"
 [ -r "$CHARTJS" ] || lib_skip "libjs-chart.js is not installed"
 DASH=$(dirname "$WGU")/wgu-dashboard
