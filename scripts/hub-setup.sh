@@ -3,6 +3,7 @@
 #
 #	scripts/hub-setup.sh [--dir DIR] [--vpn-address 10.0.0.1]
 #	    [--nodes edge-01,edge-02,...] [--historian historian]
+#	    [--dashboard wgu-dashboard]
 #	    [--topic-prefix plant1/area1/line1] [--port 1883]
 #	    [--tunnel-interface wg0]
 #
@@ -12,8 +13,10 @@
 # - a password file hashed by mosquitto_passwd (root:mosquitto 0640) with
 #   a random password per client (from /dev/urandom);
 # - an ACL: each sensor NODE writes only PREFIX/NODE/telemetry and reads
-#   only PREFIX/NODE/cmd; the historian reads PREFIX/+/telemetry and writes
-#   PREFIX/+/cmd; nobody else anything;
+#   only PREFIX/NODE/cmd; the historian reads PREFIX/+/telemetry and
+#   PREFIX/+/event and writes PREFIX/+/cmd and PREFIX/alarms (its alarms);
+#   the dashboard's account (wgu-dashboard) only reads PREFIX/+/telemetry,
+#   PREFIX/+/event and PREFIX/alarms; nobody else anything;
 # - limits: 4 KiB messages, a queue of a million messages per offline
 #   persistent session (a long historian outage at 10 readings/s from 25
 #   nodes is over an hour), 20 in flight;
@@ -27,7 +30,8 @@
 #   and the tests load it with `nft -f`.
 #
 # The clients' passwords go to 0600 files, one per client, for the
-# --password-file options of wgu-historian and wgu-sim (NODE.pw holds the
+# --password-file options of wgu-historian, wgu-dashboard and wgu-sim
+# (NODE.pw holds the
 # bare password, sensors.pw the "user:password" lines of all sensors for a
 # multi-node wgu-sim).  They never appear on a command line or in output.
 #
@@ -54,7 +58,8 @@ set -eu
 
 usage() {
 	echo "usage: $0 [--dir DIR] [--vpn-address ADDR] [--nodes ID,ID,...]" \
-	    "[--historian USER] [--topic-prefix P] [--port N]" \
+	    "[--historian USER] [--dashboard USER] [--topic-prefix P]" \
+	    "[--port N]" \
 	    "[--tunnel-interface IFNAME]" >&2
 	exit 2
 }
@@ -64,7 +69,7 @@ die() {
 	exit 1
 }
 
-dir='' vpn=10.0.0.1 nodes=edge-01 historian=historian
+dir='' vpn=10.0.0.1 nodes=edge-01 historian=historian dashboard=wgu-dashboard
 prefix=plant1/area1/line1 port=1883 tunif=wg0
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || case $1 in -h|--help) usage ;; *) echo \
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--vpn-address) vpn=$2 ;;
 	--nodes) nodes=$2 ;;
 	--historian) historian=$2 ;;
+	--dashboard) dashboard=$2 ;;
 	--topic-prefix) prefix=$2 ;;
 	--port) port=$2 ;;
 	--tunnel-interface) tunif=$2 ;;
@@ -119,6 +125,10 @@ reserved_id() {
 }
 valid_id "$historian" || die "--historian: bad user name '$historian'"
 reserved_id "$historian" --historian
+valid_id "$dashboard" || die "--dashboard: bad user name '$dashboard'"
+reserved_id "$dashboard" --dashboard
+[ "$dashboard" != "$historian" ] ||
+    die "--dashboard: '$dashboard' is the historian's name"
 case $nodes in
 ''|,*|*,|*,,*|*[!A-Za-z0-9._,-]*)
 	die "--nodes: node ids (A-Za-z0-9._-) separated by commas, not '$nodes'" ;;
@@ -128,6 +138,7 @@ for n in $node_list; do
 	valid_id "$n" || die "--nodes: bad node id '$n' (1..64 of A-Za-z0-9._-)"
 	reserved_id "$n" --nodes
 	[ "$n" != "$historian" ] || die "--nodes: '$n' is the historian's name"
+	[ "$n" != "$dashboard" ] || die "--nodes: '$n' is the dashboard's name"
 done
 [ "$(echo "$node_list" | tr ' ' '\n' | sort | uniq -d)" = "" ] ||
     die "--nodes: a node id appears twice"
@@ -223,12 +234,12 @@ umask 077
 plain=$stage_b/wgu-hub.passwd
 : >"$plain"
 : >"$stage_c/sensors.pw"
-for user in $historian $node_list; do
+for user in $historian $dashboard $node_list; do
 	pw=$(new_password)
 	[ "${#pw}" -ge 22 ] || die "could not read /dev/urandom"
 	printf '%s\n' "$pw" >"$stage_c/$user.pw"
 	printf '%s:%s\n' "$user" "$pw" >>"$plain"
-	[ "$user" = "$historian" ] ||
+	[ "$user" = "$historian" ] || [ "$user" = "$dashboard" ] ||
 	    printf '%s:%s\n' "$user" "$pw" >>"$stage_c/sensors.pw"
 	staged "$stage_c/$user.pw" "$clients/$user.pw"
 done
@@ -248,6 +259,12 @@ staged "$plain" "$passwd"
 	echo "topic read $prefix/+/telemetry"
 	echo "topic read $prefix/+/event"
 	echo "topic write $prefix/+/cmd"
+	echo "topic write $prefix/alarms"
+	echo
+	echo "user $dashboard"
+	echo "topic read $prefix/+/telemetry"
+	echo "topic read $prefix/+/event"
+	echo "topic read $prefix/alarms"
 	for n in $node_list; do
 		echo
 		echo "user $n"
@@ -349,5 +366,5 @@ echo "hub-setup: broker configuration $conf"
 echo "hub-setup: password file $passwd, ACL $acl"
 echo "hub-setup: firewall rules $firewall (load with nft -f; the broker's" \
     "systemd drop-in does)"
-echo "hub-setup: client passwords in $clients/ ($historian.pw," \
+echo "hub-setup: client passwords in $clients/ ($historian.pw, $dashboard.pw," \
     "$(echo "$node_list" | sed 's/\([^ ]*\)/\1.pw/g; s/ /, /g'), sensors.pw)"

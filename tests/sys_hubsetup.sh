@@ -98,6 +98,7 @@ inside() {
 ./wgu/clients/edge-02.pw
 ./wgu/clients/historian.pw
 ./wgu/clients/sensors.pw
+./wgu/clients/wgu-dashboard.pw
 EOF
 	check "it wrote these files in /etc and nothing else" \
 	    cmp -s "$t/expected" "$t/written" ||
@@ -122,6 +123,7 @@ EOF
 /etc/wgu/clients/edge-02.pw root:root 600
 /etc/wgu/clients/historian.pw root:root 600
 /etc/wgu/clients/sensors.pw root:root 600
+/etc/wgu/clients/wgu-dashboard.pw root:root 600
 EOF
 	check "owners and modes (passwd, ACL root:mosquitto 0640; client passwords 0600)" \
 	    cmp -s "$t/modes.expected" "$t/modes" ||
@@ -137,18 +139,31 @@ EOF
 	    ! grep -q '^persistence' $conf"
 	hashed() {
 		[ "$(cut -d: -f1 /etc/mosquitto/wgu-hub.passwd | sort | tr '\n' ' ')" = \
-		    "edge-01 edge-02 historian " ] || return 1
+		    "edge-01 edge-02 historian wgu-dashboard " ] || return 1
 		grep -qv '^[^:]*:\$[67]\$' /etc/mosquitto/wgu-hub.passwd && return 1
-		for u in historian edge-01 edge-02; do
+		for u in historian wgu-dashboard edge-01 edge-02; do
 			pw=$(head -n 1 "/etc/wgu/clients/$u.pw")
 			[ "${#pw}" -ge 22 ] || return 1
 			grep -qF "$pw" /etc/mosquitto/wgu-hub.passwd && return 1
 			grep -qx "$u:$pw" /etc/wgu/clients/sensors.pw ||
-			    [ "$u" = historian ] || return 1
+			    [ "$u" = historian ] || [ "$u" = wgu-dashboard ] ||
+			    return 1
 		done
-		! grep -q '^historian:' /etc/wgu/clients/sensors.pw
+		! grep -q '^historian:' /etc/wgu/clients/sensors.pw &&
+		    ! grep -q '^wgu-dashboard:' /etc/wgu/clients/sensors.pw
 	}
 	check "passwords hashed (no plain text in the password file)" hashed
+	# The ACL's grants, user by user (issue #15: the historian publishes
+	# its alarms, the dashboard only reads).
+	acl_of() {
+		awk -v u="$1" '/^user / { on = ($2 == u); next }
+		    on && /^topic / { print $2, $3 }' /etc/mosquitto/wgu-hub.acl |
+		    tr '\n' ';'
+	}
+	check "ACL: historian reads telemetry and events, writes cmd and alarms" \
+	    [ "$(acl_of historian)" = "read $prefix/+/telemetry;read $prefix/+/event;write $prefix/+/cmd;write $prefix/alarms;" ]
+	check "ACL: wgu-dashboard only reads telemetry, events and alarms" \
+	    [ "$(acl_of wgu-dashboard)" = "read $prefix/+/telemetry;read $prefix/+/event;read $prefix/alarms;" ]
 
 	# The drop-in's ExecStartPre, as systemd runs it ('+': as root).
 	pre=$(sed -n 's/^ExecStartPre=+//p' "$srcdir/systemd/mosquitto-wgu.conf")

@@ -5,7 +5,8 @@
 # place, never half of each (new client passwords with the old broker
 # password file lock every client out).
 #
-#   refused up front, nothing changed: node or historian "sensors" (whose
+#   refused up front, nothing changed: node, historian or dashboard
+#   "sensors" (whose
 #   sensors.pw is the file of all sensors' passwords), ids "." and "..";
 #   --dir a symbolic link, or a directory others can write to;
 #   failures midway, nothing changed: a rename that fails (an mv in PATH
@@ -77,6 +78,11 @@ check "node 'sensors' among others refused, nothing changed" \
 check "historian 'sensors' refused, nothing changed" \
     refused "--historian: $reserved" --dir "$hub" --historian sensors \
     --nodes edge-01
+check "dashboard 'sensors' refused, nothing changed" \
+    refused "--dashboard: $reserved" --dir "$hub" --dashboard sensors
+check "dashboard named as a node refused, nothing changed" \
+    refused "--nodes: 'wgu-dashboard' is the dashboard's name" --dir "$hub" \
+    --nodes edge-01,wgu-dashboard
 for id in . ..; do
 	check "node '$id' refused, nothing changed" \
 	    refused "--nodes: '$id' is not a usable id" --dir "$hub" \
@@ -158,7 +164,8 @@ check "hub-setup again succeeds" setup --dir "$hub" --nodes edge-01,edge-02 ||
     sed 's/^/    /' "$lib_tmp/out"
 all_new() {
 	(cd "$hub" && sha256sum ./clients/historian.pw ./clients/edge-01.pw \
-	    ./clients/edge-02.pw ./clients/sensors.pw ./wgu-hub.passwd) \
+	    ./clients/edge-02.pw ./clients/sensors.pw \
+	    ./clients/wgu-dashboard.pw ./wgu-hub.passwd) \
 	    >"$lib_tmp/new.sums" || return 1
 	! grep -xFf "$lib_tmp/new.sums" "$lib_tmp/before"
 }

@@ -19,6 +19,13 @@ struct sandbox_policy {
 					 * NULL-terminated names */
 	bool write_opens;		/* open/openat for writing allowed */
 	bool netlink;			/* new AF_NETLINK sockets allowed */
+	/* A group kept as the only supplementary one, when it exists (the
+	 * historian's "wgu", for the UAPI sockets, root:wgu 0770); NULL:
+	 * none. */
+	const char *extra_group;
+	/* No seccomp filter (the rest as above): wgu-historian's alarm hook
+	 * spawner, whose programs are the administrator's own. */
+	bool no_filter;
 };
 
 /* Closes every descriptor above 2 the process inherited.  Call first

@@ -112,6 +112,14 @@ static void event_message(struct ingest *in, uint64_t received,
 		snprintf(reason, sizeof(reason), "event %s", ev->valuestring);
 	reject_or_event(in, received, topic, why ? why : reason, payload, len,
 	    why == NULL);
+	if (why == NULL && in->cfg.observer && in->cfg.observer->event) {
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(root,
+		    "reason");
+
+		in->cfg.observer->event(in->cfg.observer->ctx, node,
+		    ev->valuestring, cJSON_IsString(r) ? r->valuestring : "",
+		    received);
+	}
 	cJSON_Delete(root);
 }
 
@@ -278,8 +286,12 @@ void ingest_message(struct ingest *in, const char *topic,
 		return;
 	/* A store derived from the log takes the reading once append()
 	 * succeeded: it is never ahead of the log. */
-	if (admit(in, &a, payload, len) && append(in, &a) == 0)
+	if (admit(in, &a, payload, len) && append(in, &a) == 0) {
 		remember(in, &a);
+		if (in->cfg.observer && in->cfg.observer->reading)
+			in->cfg.observer->reading(in->cfg.observer->ctx, &a.r,
+			    a.received);
+	}
 	cJSON_Delete(a.payload);
 }
 

@@ -47,6 +47,18 @@
 #include "hub/view.h"
 #include "mqtt/recent.h"
 
+/* Told of what ingest takes (the alarms, watch.h); either may be NULL. */
+struct ingest_observer {
+	/* A reading just logged, received at received (ms). */
+	void (*reading)(void *ctx, const struct telemetry_reading *r,
+	    uint64_t received);
+	/* A node's valid event: its name ([a-z-]) and its "reason" member
+	 * ("" when none). */
+	void (*event)(void *ctx, const char *node, const char *event,
+	    const char *reason, uint64_t received);
+	void *ctx;
+};
+
 struct ingest_config {
 	const char *log, *reject_log;
 	enum histlog_fsync fsync;
@@ -61,6 +73,7 @@ struct ingest_config {
 	 * (device time) leave it; 0 keeps everything. */
 	const char *db;
 	int retain_days;
+	const struct ingest_observer *observer;	/* NULL: none */
 };
 
 struct ingest_counters {
@@ -104,8 +117,13 @@ void ingest_totals(const struct ingest *in, struct view_totals *t);
  * signed checkpoints (audit.h), which read its chain and line count. */
 struct histlog *ingest_log(struct ingest *in);
 
+/* The store, NULL when there is none or it was given up on (then until
+ * the next start): for the alarms and figures kept beside the readings. */
+struct store *ingest_store(struct ingest *in);
+
 /* --rebuild: the store made anew from the seed logs and the log, which
- * are only read (no repair).  0 or a negative errno (said on stderr). */
+ * are only read (no repair); its alarms, which the logs cannot give
+ * back, are carried over.  0 or a negative errno (said on stderr). */
 int ingest_rebuild(const struct ingest_config *cfg);
 
 /* For logrotate (SIGHUP): reopens both logs. */

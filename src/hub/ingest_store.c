@@ -72,6 +72,11 @@ void ingest_store_mark_log(struct ingest *in, uint64_t lines)
 		store_advance(in->store, &in->pos);
 }
 
+struct store *ingest_store(struct ingest *in)
+{
+	return in->store;
+}
+
 void ingest_on_retain(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ingest *in = w->data;
@@ -153,16 +158,34 @@ int ingest_rebuild(const struct ingest_config *cfg)
 	struct timespec t0, t1;
 	uint64_t lines, bad;
 	const char **paths;
+	struct alarm *alarms;
+	size_t nalarms;
 	double secs;
 	int n, ret;
 
+	/* Alarms are not in the logs: kept across the rebuild. */
+	if ((ret = store_alarms_save(cfg->db, &alarms, &nalarms)) < 0)
+		return ret;
 	if ((ret = store_remove(cfg->db)) < 0) {
+		free(alarms);
 		fprintf(stderr, "wgu-historian: %s: %s\n", cfg->db,
 		    strerror(-ret));
 		return ret;
 	}
-	if ((ret = store_open(&s, cfg->db)) < 0)
+	if ((ret = store_open(&s, cfg->db)) < 0) {
+		free(alarms);
 		return ret;
+	}
+	ret = store_alarms_restore(s, alarms, nalarms);
+	free(alarms);
+	if (ret < 0) {
+		fprintf(stderr, "wgu-historian: %s: alarms not carried over: "
+		    "%s\n", cfg->db, store_error(s));
+		store_close(s);
+		return ret;
+	}
+	if (nalarms > 0)
+		printf("%s: %zu alarms carried over\n", cfg->db, nalarms);
 	if ((paths = log_paths(cfg, &n)) == NULL) {
 		store_close(s);
 		return -ENOMEM;

@@ -26,11 +26,14 @@
 #include "hub/audit.h"
 #include "hub/dedup.h"
 #include "hub/histlog.h"
+#include "hub/hook.h"
 #include "hub/ingest.h"
 #include "hub/resend.h"
 #include "hub/session.h"
+#include "hub/thresholds.h"
 #include "hub/verify.h"
 #include "hub/view.h"
+#include "hub/watch.h"
 #include "mqtt/telemetry.h"
 
 enum {
@@ -54,6 +57,9 @@ struct options {
 	bool color;
 	const char *seed_logs[SEED_LOGS_MAX];
 	int nseed_logs;
+	struct alarms_config alarms;	/* thresholds and times */
+	const char *interface;		/* NULL: no peers watched */
+	const char *alarm_hook;		/* NULL: none */
 };
 
 struct historian {
@@ -65,6 +71,8 @@ struct historian {
 	struct resend resend;
 	struct session session;
 	struct audit audit;
+	struct watch watch;
+	struct hook hook;
 	ev_timer duration;
 	ev_signal sigterm, sigint, sighup;
 	char *reject_default;		/* heap copy of the default path */
@@ -117,6 +125,22 @@ static void usage(FILE *f)
 "  --color auto|always|never  highlight warning and critical (auto: tty)\n"
 "  --zoneless-offset OFF  a timestamp string without a zone is at this UTC\n"
 "                         offset (Z, +01:00, -0500; default Z)\n"
+"Alarms (kept in the store's alarms table, published on P/alarms):\n"
+"  --thresholds FILE      lines 'field warning critical [above|below]'\n"
+"                         (default: wgu-sim's p 8 9.5, t 80 95, v 4.5 7.1)\n"
+"  --alarm-clear-after SECONDS  a field alarm clears after this long\n"
+"                         normal (30)\n"
+"  --alarm-silent-after SECONDS  a node without a reading this long (30)\n"
+"  --alarm-gap-after SECONDS  a gap still open this long (60)\n"
+"  --interface IFACE      watch the WireGuard peers of IFACE (its UAPI\n"
+"                         socket; the historian's user needs group wgu):\n"
+"                         a latest handshake older than 180 s, or none\n"
+"  --alarm-hook PROGRAM   run PROGRAM (no arguments, no shell) on every\n"
+"                         raise and clear, the alarm in WGU_ALARM_ID,\n"
+"                         _EVENT, _NODE, _KIND, _FIELD, _SEVERITY, _START,\n"
+"                         _END, _PEAK, _DETAIL (its environment only)\n"
+"A node's source-down event (wgu-modbus) raises an alarm, cleared by its\n"
+"source-up or its next reading.\n"
 "Readings with boot_id and seq are logged exactly once (gaps are asked\n"
 "for again); readings without them at least once, a redelivery of the same\n"
 "node, timestamp and content within 10 minutes (and the node's last 256\n"
@@ -197,7 +221,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		OPT_PREFIX, OPT_LOG, OPT_REJECT, OPT_FSYNC, OPT_SHARE,
 		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS,
 		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL, OPT_DB, OPT_NO_DB,
-		OPT_REBUILD, OPT_RETAIN };
+		OPT_REBUILD, OPT_RETAIN, OPT_THRESHOLDS, OPT_CLEAR_AFTER,
+		OPT_SILENT_AFTER, OPT_GAP_AFTER, OPT_INTERFACE, OPT_HOOK };
 	static const struct option longopts[] = {
 		{ "broker", required_argument, NULL, OPT_BROKER },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -221,10 +246,19 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "no-db", no_argument, NULL, OPT_NO_DB },
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "retain", required_argument, NULL, OPT_RETAIN },
+		{ "thresholds", required_argument, NULL, OPT_THRESHOLDS },
+		{ "alarm-clear-after", required_argument, NULL,
+		    OPT_CLEAR_AFTER },
+		{ "alarm-silent-after", required_argument, NULL,
+		    OPT_SILENT_AFTER },
+		{ "alarm-gap-after", required_argument, NULL, OPT_GAP_AFTER },
+		{ "interface", required_argument, NULL, OPT_INTERFACE },
+		{ "alarm-hook", required_argument, NULL, OPT_HOOK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *color = "auto";
+	const char *color = "auto", *thresholds = NULL;
+	char err[THRESHOLDS_ERR_SIZE];
 	int c;
 
 	*o = (struct options){
@@ -235,6 +269,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		.fsync = HISTLOG_FSYNC_INTERVAL, .fsync_interval = 0.1,
 		.checkpoint_interval = 60,
 	};
+	alarms_config_default(&o->alarms);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -274,6 +309,21 @@ static void parse_options(struct options *o, int argc, char **argv)
 			o->retain_days = (int)parse_long("--retain", optarg, 1,
 			    100000);
 			break;
+		case OPT_THRESHOLDS: thresholds = optarg; break;
+		case OPT_CLEAR_AFTER:
+			o->alarms.clear_after_ms = 1000 * parse_long(
+			    "--alarm-clear-after", optarg, 0, 86400);
+			break;
+		case OPT_SILENT_AFTER:
+			o->alarms.silent_after_ms = 1000 * parse_long(
+			    "--alarm-silent-after", optarg, 1, 86400 * 30);
+			break;
+		case OPT_GAP_AFTER:
+			o->alarms.gap_after_ms = 1000 * parse_long(
+			    "--alarm-gap-after", optarg, 0, 86400 * 30);
+			break;
+		case OPT_INTERFACE: o->interface = optarg; break;
+		case OPT_HOOK: o->alarm_hook = optarg; break;
 		case OPT_ZONELESS:
 			if (telemetry_offset_parse(optarg,
 			    &o->zoneless_offset_min) < 0)
@@ -321,6 +371,17 @@ static void parse_options(struct options *o, int argc, char **argv)
 		bad_option("--checkpoints or --key: empty path");
 	if (o->db && *o->db == '\0')
 		bad_option("--db: empty path");
+	if (thresholds && thresholds_load(thresholds, &o->alarms, err) < 0)
+		bad_option("--thresholds: %s", err);
+	if (o->interface && (strlen(o->interface) > 15 ||
+	    !topic_level_ok(o->interface) || strspn(o->interface,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != strlen(o->interface)))
+		bad_option("--interface: '%s' is not an interface name",
+		    o->interface);
+	if (o->alarm_hook && o->alarm_hook[0] != '/')
+		bad_option("--alarm-hook: '%s' must be an absolute path (it is "
+		    "run without a shell)", o->alarm_hook);
 	if (o->no_db && (o->db || o->rebuild || o->retain_days))
 		bad_option("--no-db: no --db, --rebuild or --retain with it");
 }
@@ -403,6 +464,7 @@ static void on_connected(void *ctx)
 
 	/* Gaps found in the log at start or while disconnected. */
 	resend_report_soon(&h->resend);
+	watch_connected(&h->watch);
 }
 
 static int publish_command(void *ctx, const char *topic, const char *payload,
@@ -475,6 +537,8 @@ int main(int argc, char **argv)
 	struct ingest_config ic;
 	struct audit_config ac;
 	struct session_config sc;
+	struct watch_config wc;
+	struct sandbox_policy policy;
 	char *password = NULL, topic[SESSION_TOPIC_MAX];
 	int ret, status = 1;
 
@@ -484,6 +548,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
 		return audit_keygen_main(argc - 1, argv + 1);
 	parse_options(&h.opt, argc, argv);
+	/* The hook's spawner first: it must hold nothing (hook.h). */
+	if (hook_init(&h.hook, h.opt.rebuild ? NULL : h.opt.alarm_hook,
+	    &sandbox_historian_policy) < 0)
+		return 1;
 	if (h.opt.password_file)
 		password = read_password(h.opt.password_file);
 	if (h.opt.reject_log == NULL) {
@@ -530,7 +598,12 @@ int main(int argc, char **argv)
 		.window = { RECENT_DEFAULT_NODES, RECENT_DEFAULT_PER_NODE,
 		    RECENT_DEFAULT_AGE_MS },
 		.db = h.opt.db, .retain_days = h.opt.retain_days,
+		.observer = &h.watch.observer,
 	};
+	wc = (struct watch_config){ .alarms = h.opt.alarms,
+	    .interface = h.opt.interface, .prefix = h.opt.prefix,
+	    .gaps = h.opt.share == NULL };
+	watch_prepare(&h.watch, &wc, &h.hook, &h.view, publish_command, &h);
 	if (h.opt.rebuild) {
 		status = ingest_rebuild(&ic) < 0 ? 1 : 0;
 		if (status == 0)
@@ -541,6 +614,8 @@ int main(int argc, char **argv)
 	    &h.view) < 0)
 		goto out_ingest;
 	if (audit_init(&h.audit, h.loop, &ac, ingest_log(&h.ingest)) < 0)
+		goto out_audit;
+	if (watch_init(&h.watch, h.loop, &h.ingest, h.dedup) < 0)
 		goto out_audit;
 	if (h.opt.db)
 		chown_store(h.opt.db);
@@ -561,9 +636,14 @@ int main(int argc, char **argv)
 	}
 	/* sandbox: user wgu-historian, no capabilities, the seccomp filter;
 	 * after the first connection, which loads the name service modules */
-	if (sandbox_drop(&sandbox_historian_policy) < 0)
+	policy = sandbox_historian_policy;
+	if (h.opt.interface)
+		policy.extra_group = "wgu";	/* its UAPI socket, root:wgu */
+	if (sandbox_drop(&policy) < 0)
 		goto out_session;
 	ingest_start(&h.ingest);
+	watch_start(&h.watch);
+	hook_start(&h.hook, h.loop);
 	audit_start(&h.audit);
 	resend_start(&h.resend);
 	start_signals(&h);
@@ -575,11 +655,13 @@ out_session:
 	session_clear(&h.session);
 	mosquitto_lib_cleanup();
 out_audit:
+	watch_stop(&h.watch);
 	audit_stop(&h.audit);
 out_ingest:
 	summary(&h);
 	ingest_stop(&h.ingest);
 out:
+	hook_stop(&h.hook);
 	wipe_password(&password);
 	dedup_free(h.dedup);
 	free(h.reject_default);

@@ -56,8 +56,37 @@ static const char schema[] =
 "  id INTEGER PRIMARY KEY CHECK (id = 1),"
 "  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
 "  offset INTEGER NOT NULL, lines INTEGER NOT NULL,"
-"  next_id INTEGER NOT NULL);"
-"PRAGMA user_version = 1;";
+"  next_id INTEGER NOT NULL);";
+
+/* Version 2 added what the historian keeps beside the readings and the
+ * log cannot give back (store_alarms.c): its alarms (times in ms since
+ * the epoch, end NULL while open; node is a node id, or a peer's public
+ * key in base64 for kind 'handshake'), its figures (refreshed every few
+ * seconds) and the thresholds it alarms on.  A version 1 store gets them
+ * in place (setup()). */
+static const char schema_v2[] =
+"CREATE TABLE alarms ("
+"  id INTEGER PRIMARY KEY,"
+"  node TEXT NOT NULL,"
+"  kind TEXT NOT NULL,"
+"  field TEXT,"
+"  severity INTEGER NOT NULL,"
+"  start INTEGER NOT NULL,"
+"  end INTEGER,"
+"  peak REAL,"
+"  detail TEXT);"
+"CREATE INDEX alarms_open ON alarms(node, kind) WHERE end IS NULL;"
+"CREATE INDEX alarms_start ON alarms(start);"
+"CREATE TABLE historian_stats ("
+"  name TEXT PRIMARY KEY,"
+"  value REAL NOT NULL,"
+"  updated INTEGER NOT NULL);"
+"CREATE TABLE thresholds ("
+"  field TEXT PRIMARY KEY,"
+"  warning REAL,"
+"  critical REAL,"
+"  direction TEXT);"
+"PRAGMA user_version = 2;";
 
 /* The indexes only queries need, part of the schema: a bulk load
  * (store_bulk) drops them and makes them again at its end, faster than
@@ -66,7 +95,7 @@ static const char query_indexes[] =
 "CREATE INDEX IF NOT EXISTS readings_anomalies ON readings(node, ts, boot,"
 "  seq, p, t, v, status) WHERE status > 0;";
 
-_Static_assert(STORE_SCHEMA_VERSION == 1, "schema text above is version 1");
+_Static_assert(STORE_SCHEMA_VERSION == 2, "schema text above is version 2");
 
 enum {
 	NODE_CACHE = 1024,	/* slots, a power of two */
@@ -145,6 +174,11 @@ static int fail(struct store *s, int rc)
 	return errno_of(rc);
 }
 
+int store_sql_error(struct store *s, int rc)
+{
+	return fail(s, rc);
+}
+
 const char *store_error(const struct store *s)
 {
 	return s ? s->err : "out of memory";
@@ -199,13 +233,19 @@ static int setup(struct store *s)
 		return fail(s, rc);
 	if ((rc = user_version(s, &v)) < 0)
 		return rc;
-	if (v == 0) {
+	if (v == 0 || v == 1) {
+		/* New, or version 1 (migrated in place: the tables of
+		 * version 2 added). */
+		int from = v;
+
 		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK && (rc = user_version(s, &v)) == 0 &&
-		    v == 0 && (rc = sqlite3_exec(s->db, schema, NULL, NULL,
-		    NULL)) == SQLITE_OK)
+		    v == from && from == 0 && (rc = sqlite3_exec(s->db,
+		    schema, NULL, NULL, NULL)) == SQLITE_OK)
 			rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
 			    NULL);
+		if (rc == SQLITE_OK && v == from)
+			rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
@@ -526,6 +566,16 @@ int store_bulk(struct store *s, bool on)
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", NULL,
 		    NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail(s, rc);
+}
+
+int store_begin(struct store *s)
+{
+	return begin(s);
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
 }
 
 bool store_in_bulk(const struct store *s)

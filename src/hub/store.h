@@ -31,10 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub/alarms.h"
 #include "mqtt/telemetry.h"
 
 enum {
-	STORE_SCHEMA_VERSION = 1,
+	STORE_SCHEMA_VERSION = 2,
 	STORE_BATCH_ROWS = 1000,	/* the caller commits at least this often */
 };
 
@@ -116,5 +117,44 @@ void store_close(struct store *s);
  * -errno (said on stderr with the path). */
 int store_catch_up(struct store *s, const char *const *paths, int n,
     uint64_t *lines, uint64_t *bad);
+
+/* ------------------------------------------------------------------
+ * What the historian keeps beside the readings (store_alarms.c): its
+ * alarms, its figures and the thresholds it alarms on.  Not derived from
+ * the log (silence depends on the wall clock), so --rebuild carries the
+ * alarms over (store_alarms_save/restore).  Each write joins the open
+ * transaction (begun when none is), committed by the next store_commit(). */
+
+/* A new row for a; a->id gets its id.  0 or -errno. */
+int store_alarm_add(struct store *s, struct alarm *a);
+
+/* The row of a->id gets a's severity, peak, detail and end (0: open). */
+int store_alarm_update(struct store *s, const struct alarm *a);
+
+/* fn for each alarm still open (end NULL), oldest first; a row whose
+ * kind is unknown is skipped.  0, fn's negative return, or -errno. */
+int store_alarms_open(struct store *s,
+    int (*fn)(void *ctx, const struct alarm *a), void *ctx);
+
+/* fn for each node with its latest reading's receipt time (ms). */
+int store_nodes_last(struct store *s,
+    int (*fn)(void *ctx, const char *node, int64_t received_ms), void *ctx);
+
+/* The thresholds table becomes t[0..n).  0 or -errno. */
+int store_thresholds_set(struct store *s, const struct alarm_threshold *t,
+    size_t n);
+
+/* One row of historian_stats.  0 or -errno. */
+int store_stat_set(struct store *s, const char *name, double value,
+    int64_t now_ms);
+
+/* Every alarm row of the database at path (none when it does not exist
+ * or has no alarms table), for --rebuild: *rows (heap, caller frees)
+ * and *n.  0 or -errno (the message on stderr). */
+int store_alarms_save(const char *path, struct alarm **rows, size_t *n);
+
+/* The rows saved, with their ids, into s.  0 or -errno. */
+int store_alarms_restore(struct store *s, const struct alarm *rows,
+    size_t n);
 
 #endif

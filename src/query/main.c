@@ -250,7 +250,9 @@ static sqlite3 *open_store(const char *path)
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "wgu-query: %s: %s\n", path, db ?
 		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	} else if (version != STORE_SCHEMA_VERSION) {
+	} else if (version != STORE_SCHEMA_VERSION && version != 1) {
+		/* Version 2 only added the historian's alarms and figures,
+		 * which no view reads: a version 1 store reads the same. */
 		fprintf(stderr, "wgu-query: %s: not a store of schema version "
 		    "%d (found %d)\n", path, STORE_SCHEMA_VERSION, version);
 		rc = SQLITE_ERROR;
