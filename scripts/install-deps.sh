@@ -12,7 +12,8 @@ TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   iproute2 iputils-ping iperf3 nftables conntrack procps psmisc android-boringssl
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt
   python3-pymodbus python3-serial-asyncio"
-# promtool checks the dashboard's /metrics text (tests/test_dashboard_data).
+# promtool checks the dashboard's /metrics text (tests/test_dashboard_data)
+# and `wgu stats --prometheus` (tests/sys_hostile.sh).
 TEST_PKGS="$TEST_PKGS prometheus"
 # The dashboard in a real browser (tests/sys_dashboard.sh), Chart.js it serves.
 TEST_PKGS="$TEST_PKGS chromium chromium-driver python3-selenium libjs-chart.js curl"

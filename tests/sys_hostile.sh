@@ -353,5 +353,54 @@ spoofed() {
 check "spoofed flood from 200 sources: cookie replies, the edge gets in" \
     spoofed
 
+# ---------------------------------------------------------------- prometheus
+# `wgu stats --prometheus` on the quiet tunnel after the floods: promtool
+# accepts it; bytes as wg show's transfer, the counters as wgu stats', two
+# peers of which only the edge has a handshake age (the low-order peer
+# never handshook: no sample), and that age as wg show's.
+prom_sample() {
+	awk -v k="$1{$2} " 'index($0, k) == 1 { print substr($0, length(k) + 1) }' \
+	    "$lib_tmp/metrics"
+}
+prom_transfer() {
+	"$WGU" stats --prometheus "$hif" >"$lib_tmp/metrics" &&
+	    wg show "$hif" transfer >"$lib_tmp/transfer" || return 1
+	while read -r key rx tx; do
+		l="interface=\"$hif\",peer=\"$key\""
+		[ "$(prom_sample wgu_peer_receive_bytes_total "$l")" = "$rx" ] &&
+		    [ "$(prom_sample wgu_peer_transmit_bytes_total "$l")" = \
+		    "$tx" ] || return 1
+	done <"$lib_tmp/transfer"
+}
+prometheus() {
+	command -v promtool >/dev/null || {
+		echo "    promtool missing (Debian: prometheus)"
+		return 1
+	}
+	# A keepalive between the two reads: again.
+	wait_until 10 prom_transfer || return 1
+	sed 's/^/    /' "$lib_tmp/metrics"
+	promtool check metrics <"$lib_tmp/metrics" || return 1
+	l="interface=\"$hif\""
+	expect_eq "wgu_peers" "$(prom_sample wgu_peers "$l")" 2 || return 1
+	for c in rx_invalid rx_cookie_required rx_bad_inner tx_dropped; do
+		expect_eq "wgu_drops_total $c" "$(prom_sample wgu_drops_total \
+		    "$l,reason=\"$c\"")" "$(counter "$c")" || return 1
+	done
+	expect_eq "handshake ages" "$(grep -c \
+	    '^wgu_peer_last_handshake_age_seconds{' "$lib_tmp/metrics")" 1 &&
+	    expect_eq "the low-order peer's age" "$(grep -F "$LOW" \
+	    "$lib_tmp/metrics" | grep -c handshake)" 0 || return 1
+	age=$(prom_sample wgu_peer_last_handshake_age_seconds \
+	    "$l,peer=\"$epub\"" | cut -d. -f1)
+	want=$(($(date +%s) - $(handshake_of "$hif" "$epub")))
+	echo "    edge's handshake age: $age (wg show: $want)"
+	[ -n "$age" ] && [ "$age" -ge $((want - 2)) ] &&
+	    [ "$age" -le $((want + 2)) ] &&
+	    ! "$WGU" stats --prometheus h3none >/dev/null 2>&1
+}
+check "wgu stats --prometheus: promtool accepts it, figures as wg show's" \
+    prometheus
+
 "$WGU" stats "$hif" | sed 's/^/    /'
 lib_summary

@@ -193,6 +193,27 @@ lines() { [ -f "$prod" ] && wc -l <"$prod" || echo 0; }
 grows() { [ "$(lines)" -gt "$1" ]; }
 check "readings flow into the hub's log" wait_until 30 grows 5
 
+# The dashboard's access, ahead of its program: user wgu-dashboard made by
+# wgu-hub; the historian runs with group wgu (SupplementaryGroups=, beside
+# PrivateUsers=) and makes its store group-readable (UMask=0027), so that
+# a member of group wgu-historian reads the .db and its -wal.
+check "hub: user wgu-dashboard made" in_c hub getent passwd wgu-dashboard
+hist_groups() {
+	in_c hub sh -c 'grep "^Groups:" \
+	    "/proc/$(systemctl show -P MainPID wgu-historian)/status"' |
+	    tr -s ' \t' '\n' | grep -qx "$(in_c hub getent group wgu |
+	    cut -d: -f3)"
+}
+check "historian runs with supplementary group wgu" hist_groups
+db=/var/lib/wgu-historian/industrial_production.db
+check "the store is 0640, group wgu-historian" sh -c \
+    "[ \"\$(nsenter -t $hub_pid -a stat -c '%a %G' $db)\" = \
+    '640 wgu-historian' ]"
+check "group wgu-historian reads the store and its -wal" in_c hub \
+    setpriv --reuid wgu-dashboard --regid wgu-dashboard \
+    --groups "$(in_c hub getent group wgu-historian | cut -d: -f3)" \
+    sh -c "head -c 15 $db | grep -q 'SQLite format 3' && head -c 1 $db-wal >/dev/null"
+
 # ---------------------------------------------------------------- SIGKILL
 old=$(in_c hub systemctl show -P MainPID wgu-historian)
 in_c hub systemctl kill -s KILL wgu-historian

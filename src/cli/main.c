@@ -4,7 +4,7 @@
  *	wgu [-f|--foreground] IFNAME	the daemon (as wireguard-go)
  *	wgu genkey|genpsk|pubkey	key tools (as wg)
  *	wgu up|down|show|strip ...	wg-quick
- *	wgu stats IFNAME		the daemon's drop counters
+ *	wgu stats [--prometheus] IFNAME	the daemon's drop counters
  *	wgu --version | --help
  *
  * WG_PROCESS_FOREGROUND=1 in the environment means -f, as for
@@ -42,7 +42,7 @@ static void usage(FILE *f)
 	    "       wgu genkey | genpsk | pubkey\n"
 	    "       wgu up | down [ CONFIG_FILE | INTERFACE ]\n"
 	    "       wgu show [ INTERFACE ] | strip [ CONFIG_FILE | INTERFACE ]\n"
-	    "       wgu stats INTERFACE\n"
+	    "       wgu stats [ --prometheus ] INTERFACE\n"
 	    "       wgu --version | --help\n");
 }
 
@@ -55,6 +55,12 @@ static int help(void)
 	    "INTERFACE-NAME.sock,\n"
 	    "then configure it with wg(8) and ip(8).  Without -f the daemon\n"
 	    "goes to the background once both exist.\n"
+	    "\n"
+	    "`wgu stats INTERFACE` prints the daemon's drop counters; with\n"
+	    "--prometheus, those and the peers' latest handshakes and bytes in\n"
+	    "Prometheus' text format, for node_exporter's textfile collector:\n"
+	    "  wgu stats --prometheus wg0 >DIR/wgu.prom.$$ &&\n"
+	    "      mv DIR/wgu.prom.$$ DIR/wgu.prom\n"
 	    "\n"
 	    "Environment: WG_PROCESS_FOREGROUND=1 is -f; LOG_LEVEL is error\n"
 	    "(default), verbose, debug or silent.\n");
