@@ -283,8 +283,14 @@ def node_page_checks(page, a, pub):
           status == 200 and lines and lines[0].startswith('ts,node,') and
           len(lines) > 1 and all(node in l for l in lines[1:]),
           (status, lines[:3]))
-    time.sleep(0.5)
+    page.shot('node-%s.png' % node)
+    # A simulated node, with some history behind it, for the record.
+    page.get('/node/' + a.nodes.split(',')[0])
+    wait(lambda: page.js("return Chart.getChart('chart-v').data.datasets[2]"
+                         ".data.length > 10;"), 5)
+    page.d.set_window_size(1280, 1000)
     page.shot('node.png')
+    page.d.set_window_size(1280, 900)
 
 
 def csrf_and_params_checks(page, alarm_id):
@@ -390,7 +396,8 @@ def tunnel_checks(page, a):
         t => t.includes(arguments[0]));''', a.peer), 8)
     check('tunnel page: the edge peer with its endpoint and a recent '
           'handshake', row and (not a.endpoint or a.endpoint in row) and
-          re.search(r'\d+(\.\d)? s ago', row), row)
+          re.search(r'\d+(\.\d)? s ago', row),
+          row or page.fetch('GET', '/api/tunnel'))
     check('tunnel page: drop counters listed',
           wait(lambda: page.js("return document.querySelectorAll("
                                "'#drops tr.drop').length;"), 3))
@@ -444,6 +451,7 @@ def rate_limit_checks(h, page, user):
     check('then rate-limited: 429 with Retry-After (after %d tries)'
           % len(codes), codes[-1] == 429 and retry and
           re.fullmatch(r'\d+', retry[0]), (codes, retry))
+    page.d.delete_all_cookies()
     page.get('/login')
     page.d.find_element(By.ID, 'username').send_keys(user)
     page.d.find_element(By.ID, 'password').send_keys('not-the-password')

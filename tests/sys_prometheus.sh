@@ -42,14 +42,16 @@ ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge --nodes 3 \
     --spool-dir "$lib_tmp/spool" >"$lib_tmp/sim.out" 2>>"$lib_tmp/sim.log" &
 lib_pids="$lib_pids $!"
 wait_until 10 test -s "$db"
-printf 'unused\n' | "$DASH" user add "$lib_tmp/users" nobody \
-    >/dev/null 2>&1
+# Accounts are not needed for /metrics, but the dashboard wants its file.
+check "a users file" sh -c "head -c 18 /dev/urandom | base64 |
+    '$DASH' user add '$lib_tmp/users' nobody"
 ip netns exec "$hub" "$DASH" --listen 127.0.0.1:8080 \
     --metrics-listen 127.0.0.1:9108 --db "$db" --acks "$lib_tmp/acks.db" \
     --users "$lib_tmp/users" --interface "$hif" --broker 10.0.0.1 \
     --username wgu-dashboard \
     --password-file "$hubdir/clients/wgu-dashboard.pw" \
-    --topic-prefix "$prefix" >"$lib_tmp/dashboard.log" 2>&1 &
+    --topic-prefix "$prefix" --static "$srcdir/src/dashboard/www" \
+    >"$lib_tmp/dashboard.log" 2>&1 &
 dash_pid=$!
 lib_pids="$lib_pids $dash_pid"
 check_or_stop "dashboard's metrics listen on 127.0.0.1:9108" \
@@ -150,7 +152,9 @@ check "edge-04's status: wgu_node_status 2" wait_until 10 has_series \
 check "the critical threshold alarm in wgu_alarms_active" wait_until 15 \
     has_series 'wgu_alarms_active{kind="threshold",severity="2"} >= 1' 1
 check "hub's peer: wgu_peer_last_handshake_age_seconds < 180" has_series \
-    'wgu_peer_last_handshake_age_seconds{job="hub",interface="'"$hif"'"} < 180' 1
+    'wgu_peer_last_handshake_age_seconds{job="hub",interface="'"$hif"'"} < 180' 1 ||
+    ip netns exec "$hub" curl -sf http://127.0.0.1:9108/metrics |
+    grep -E '^wgu_(peer|drops)|tunnel|uapi' | sed 's/^/    /'
 check "edge's peer (through its textfile): handshake age < 180" has_series \
     'wgu_peer_last_handshake_age_seconds{job="edge",interface="'"$eif"'"} < 180' 1
 bytes_both() {

@@ -139,7 +139,8 @@
 				},
 				scales: {
 					x: { type: 'linear', ticks: { callback: tick,
-					    maxRotation: 0 } },
+					    maxRotation: 0 },
+					    afterBuildTicks: roundTicks },
 					y: { type: 'linear' },
 				},
 			},
@@ -198,13 +199,21 @@
 		}) || STEPS[STEPS.length - 1];
 	}
 
+	/* Ticks on round times (whole minutes, hours...) rather than
+	 * counted from the window's odd start. */
+	function roundTicks(axis) {
+		const step = tickStep(axis.max - axis.min);
+		const ticks = [];
+		for (let v = Math.ceil(axis.min / step) * step; v <= axis.max;
+		    v += step)
+			ticks.push({ value: v });
+		axis.ticks = ticks;
+	}
+
 	function redraw() {
 		frame = 0;
 		setWindow();
-		const x = charts.p.options.scales.x;
-		const stepSize = tickStep(x.max - x.min);
 		FIELDS.forEach(function (f) {
-			charts[f.key].options.scales.x.ticks.stepSize = stepSize;
 			charts[f.key].update('none');
 		});
 	}
