@@ -13,6 +13,7 @@ const wgu = (function () {
 	let source = null;
 	const readingHandlers = [];
 	const alarmHandlers = [];
+	const changeHandlers = [];
 	/* Active alarms by id, kept for the header's count. */
 	const active = new Map();
 
@@ -211,6 +212,9 @@ const wgu = (function () {
 			active.clear();
 			(body.alarms || []).forEach(noteAlarm);
 			renderBadge();
+			changeHandlers.forEach(function (h) {
+				h(active);
+			});
 		} catch (e) {
 			/* The next resync tries again. */
 		}
@@ -273,6 +277,9 @@ const wgu = (function () {
 			alarmHandlers.forEach(function (h) {
 				h(a);
 			});
+			changeHandlers.forEach(function (h) {
+				h(active);
+			});
 		});
 	}
 
@@ -282,6 +289,11 @@ const wgu = (function () {
 
 	function onAlarm(h) {
 		alarmHandlers.push(h);
+	}
+
+	/* h(active alarms by id), after each change and each resync. */
+	function onAlarmsChanged(h) {
+		changeHandlers.push(h);
 	}
 
 	async function logout() {
@@ -335,6 +347,7 @@ const wgu = (function () {
 		header: header,
 		onReading: onReading,
 		onAlarm: onAlarm,
+		onAlarmsChanged: onAlarmsChanged,
 		activeAlarms: function () {
 			return active;
 		},

@@ -19,6 +19,9 @@
 	let silentAfter = 10;
 	let thresholds = {};
 	let frame = 0;
+	/* The header's active alarms (common.js), by id. */
+	let activeAlarms = new Map();
+	const SEV = ['info', 'warn', 'crit'];
 
 	const fields = [
 		{ key: 'p', unit: 'bar', digits: 2 },
@@ -49,9 +52,10 @@
 		const rate = wgu.el('span', 'rate', '');
 		const gaps = wgu.el('span', 'gaps', '');
 		meta.append(age, rate, gaps);
-		tile.append(head, values, meta);
+		const alarms = wgu.el('div', 'alarms');
+		tile.append(head, values, meta, alarms);
 		return { tile: tile, state: state, values: valueEls, age: age,
-		    rate: rate, gaps: gaps };
+		    rate: rate, gaps: gaps, alarms: alarms };
 	}
 
 	/* The node's entry, with its tile placed in name order. */
@@ -70,6 +74,7 @@
 			}
 		}
 		tilesEl.insertBefore(n.ui.tile, before);
+		renderAlarms(n);
 		return n;
 	}
 
@@ -215,6 +220,34 @@
 		schedule(n);
 	});
 
+	/* Each tile lists its node's active alarms: what is wrong, even when
+	 * the latest reading is back to normal (an alarm clears only after
+	 * a while of normal readings). */
+	function renderAlarms(n) {
+		const list = [];
+		activeAlarms.forEach(function (a) {
+			if (a.node === n.name)
+				list.push(a);
+		});
+		list.sort(function (x, y) {
+			return (y.severity - x.severity) ||
+			    String(x.field).localeCompare(String(y.field));
+		});
+		n.ui.alarms.replaceChildren.apply(n.ui.alarms, list.map(function (a) {
+			const sev = Math.min(Math.max(a.severity | 0, 0), 2);
+			const chip = wgu.el('span', 'chip c' + sev +
+			    (a.acked_by ? ' acked' : ''),
+			    (a.field || a.kind) + ' ' + SEV[sev]);
+			chip.title = a.kind + (a.detail ? ': ' + a.detail : '') +
+			    (a.acked_by ? ' (acknowledged by ' + a.acked_by + ')' : '');
+			return chip;
+		}));
+	}
+
+	wgu.onAlarmsChanged(function (active) {
+		activeAlarms = active;
+		nodes.forEach(renderAlarms);
+	});
 	wgu.header();
 	wgu.thresholds().then(function (th) {
 		thresholds = th || {};
