@@ -407,7 +407,7 @@ def tunnel_checks(page, a):
 def silent_checks(page, a, pub):
     page.get('/')
     t = wait(lambda: (lambda x: x and 'silent' in x[0].split() and x)(
-        tile_text(page, pub.node)), a.silent_after + 8)
+        tile_text(page, pub.node)), max(a.silent_after, 10) + 8)
     check('a node that stopped publishing is marked SILENT',
           t and 'SILENT' in t[1], tile_text(page, pub.node))
     others = [tile_text(page, n) for n in a.nodes.split(',')

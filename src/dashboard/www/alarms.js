@@ -156,8 +156,5 @@
 			t.cell.textContent = wgu.duration((now - t.start) / 1000);
 		});
 	}, 1000);
-	/* The server's clock, for the durations. */
-	wgu.api('/api/nodes').then(function (b) {
-		wgu.setServerNow(b.now);
-	}, function () {});
+	wgu.syncClock();
 })();

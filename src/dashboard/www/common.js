@@ -99,6 +99,14 @@ const wgu = (function () {
 		return Date.now() + clockOffset;
 	}
 
+	/* The server's clock from /api/nodes, for pages that do not read it
+	 * anyway (ages and durations are the server's time minus ours). */
+	function syncClock() {
+		api('/api/nodes').then(function (b) {
+			setServerNow(b.now);
+		}, function () {});
+	}
+
 	/* ------------------------------------------------------------ format */
 	function num(v, digits) {
 		if (typeof v !== 'number' || !isFinite(v))
@@ -339,6 +347,7 @@ const wgu = (function () {
 		severityName: severityName,
 		setServerNow: setServerNow,
 		serverNow: serverNow,
+		syncClock: syncClock,
 		num: num,
 		duration: duration,
 		time: time,

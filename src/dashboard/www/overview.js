@@ -19,8 +19,8 @@
 	let silentAfter = 10;
 	let thresholds = {};
 	let frame = 0;
-	/* The header's active alarms (common.js), by id. */
-	let activeAlarms = new Map();
+	/* The header's active alarms (common.js) by node. */
+	let alarmsByNode = new Map();
 	const SEV = ['info', 'warn', 'crit'];
 
 	const fields = [
@@ -64,7 +64,7 @@
 		if (n)
 			return n;
 		n = { name: name, data: {}, arrivals: [], serverSilent: false,
-		    ui: makeTile(name) };
+		    alarmKey: null, ui: makeTile(name) };
 		nodes.set(name, n);
 		let before = null;
 		for (const child of tilesEl.children) {
@@ -224,15 +224,13 @@
 	 * the latest reading is back to normal (an alarm clears only after
 	 * a while of normal readings). */
 	function renderAlarms(n) {
-		const list = [];
-		activeAlarms.forEach(function (a) {
-			if (a.node === n.name)
-				list.push(a);
-		});
-		list.sort(function (x, y) {
-			return (y.severity - x.severity) ||
-			    String(x.field).localeCompare(String(y.field));
-		});
+		const list = alarmsByNode.get(n.name) || [];
+		const key = list.map(function (a) {
+			return a.id + ':' + a.severity + ':' + (a.acked_by ? 1 : 0);
+		}).join(',');
+		if (key === n.alarmKey)
+			return;
+		n.alarmKey = key;
 		n.ui.alarms.replaceChildren.apply(n.ui.alarms, list.map(function (a) {
 			const sev = Math.min(Math.max(a.severity | 0, 0), 2);
 			const chip = wgu.el('span', 'chip c' + sev +
@@ -245,9 +243,21 @@
 	}
 
 	wgu.onAlarmsChanged(function (active) {
-		activeAlarms = active;
+		alarmsByNode = new Map();
+		active.forEach(function (a) {
+			if (!alarmsByNode.has(a.node))
+				alarmsByNode.set(a.node, []);
+			alarmsByNode.get(a.node).push(a);
+		});
+		alarmsByNode.forEach(function (list) {
+			list.sort(function (x, y) {
+				return (y.severity - x.severity) ||
+				    String(x.field).localeCompare(String(y.field));
+			});
+		});
 		nodes.forEach(renderAlarms);
 	});
+
 	wgu.header();
 	wgu.thresholds().then(function (th) {
 		thresholds = th || {};

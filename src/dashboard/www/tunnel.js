@@ -34,11 +34,7 @@
 		    wgu.el('td', 'num tx', wgu.bytes(p.tx_bytes)));
 		tr.children[3].title = p.rx_bytes + ' bytes';
 		tr.children[4].title = p.tx_bytes + ' bytes';
-		const a = { cell: age, latest: p.latest_handshake };
-		/* No server clock here: derive it from the server's own age. */
-		if (p.latest_handshake && typeof p.handshake_age_s === 'number')
-			wgu.setServerNow((p.latest_handshake + p.handshake_age_s) * 1000);
-		ages.push(a);
+		ages.push({ cell: age, latest: p.latest_handshake });
 		return tr;
 	}
 
@@ -80,6 +76,7 @@
 	}
 
 	wgu.header();
+	wgu.syncClock();
 	reload();
 	setInterval(reload, 5000);
 	setInterval(function () {
