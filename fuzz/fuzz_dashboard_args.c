@@ -77,7 +77,8 @@ static void answers(const char *text)
 	if (dash_tunnel_parse_stats(text, &t) == 0)
 		for (i = 0; i < t.ndrops; i++)
 			if (strlen(t.drops[i].reason) == 0 ||
-			    strlen(t.drops[i].reason) >= sizeof(t.drops[i].reason))
+			    strlen(t.drops[i].reason) >=
+			    sizeof(t.drops[i].reason))
 				abort();
 	dash_tunnel_clear(&t);
 }

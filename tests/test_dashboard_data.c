@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +122,10 @@ static void make_alarm_tables(void)
 	    "1765000200000, 1765000300000, NULL, 'seq 5..9');"
 	    "INSERT INTO alarms VALUES (3, 'n1', 'gap', NULL, 1, "
 	    "1765000400000, NULL, NULL, 'seq 20..21');"
+	    /* a detail longer than shown, cut inside a 2-byte character */
+	    "INSERT INTO alarms VALUES (4, 'n1', 'silent', NULL, 2, "
+	    "1765000050000, 1765000060000, NULL, 'x' || replace(printf("
+	    "'%.300c', '_'), '_', char(233)));"
 	    "INSERT INTO historian_stats VALUES ('duplicates_dropped', 7, 1);"
 	    "INSERT INTO historian_stats VALUES ('ingest_lag_seconds', 0.25, "
 	    "1);"
@@ -429,6 +436,71 @@ static void test_history_aggregated(void)
 	dash_data_free(d);
 }
 
+/* Random ranges against a naive twin: every point the server sends is
+ * the min, avg and max of p over exactly the readings of its bucket, and
+ * there are never more than DASH_SERIES_MAX_POINTS. */
+static void test_history_random(void)
+{
+	struct dash_data *d = open_data(db_path);
+	struct dash_reply r = { 0 };
+	int64_t from, to, step, b, k, span;
+	double lo, hi, sum;
+	const cJSON *p, *pt;
+	int round, i, n, cnt;
+	cJSON *o;
+
+	if (d == NULL)
+		return;
+	srand(7);
+	for (round = 0; round < 30; round++) {
+		from = T0 - 100000 + (int64_t)(rand() % 5200) * 1000 +
+		    rand() % 1000;
+		to = from + (int64_t)(rand() % 5200000);
+		history(d, "n1", from, to, DASH_FIELD_P, false, &r);
+		if ((o = body_json(&r)) == NULL)
+			break;
+		step = (int64_t)num(o, "step_ms");
+		p = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "series"), "p");
+		n = cJSON_GetArraySize(p);
+		CHECK(n <= DASH_SERIES_MAX_POINTS);
+		span = to - from + 1;
+		if (step != 0)
+			CHECK(step == (span + DASH_SERIES_MAX_POINTS - 1) /
+			    DASH_SERIES_MAX_POINTS);
+		for (i = 0; i < n; i++) {
+			pt = cJSON_GetArrayItem(p, i);
+			b = (int64_t)cJSON_GetArrayItem(pt, 0)->valuedouble;
+			/* the twin: readings with b <= ts < b + step */
+			lo = INFINITY, hi = -INFINITY, sum = 0, cnt = 0;
+			for (k = 0; k < N1_READINGS; k++) {
+				int64_t ts = T0 + k * 1000;
+
+				if (ts < from || ts > to || ts < b ||
+				    ts >= b + (step ? step : 1))
+					continue;
+				lo = fmin(lo, k % 10);
+				hi = fmax(hi, k % 10);
+				sum += k % 10;
+				cnt++;
+			}
+			if (cnt == 0 ||
+			    cJSON_GetArrayItem(pt, 1)->valuedouble != lo ||
+			    fabs(cJSON_GetArrayItem(pt, 2)->valuedouble -
+			    sum / cnt) > 1e-9 ||
+			    cJSON_GetArrayItem(pt, 3)->valuedouble != hi) {
+				CHECK_FAIL("range %" PRId64 "..%" PRId64
+				    " point %d differs from the twin", from,
+				    to, i);
+				break;
+			}
+		}
+		cJSON_Delete(o);
+		dash_reply_free(&r);
+	}
+	dash_reply_free(&r);
+	dash_data_free(d);
+}
+
 static void test_no_store(void)
 {
 	char path[400];
@@ -512,7 +584,12 @@ static void test_alarms_and_acks(void)
 	    num(a, "peak") == 9.75 && cJSON_IsNull(cJSON_GetObjectItem(a,
 	    "end")) && cJSON_IsNull(cJSON_GetObjectItem(a, "acked_by")));
 	cJSON_Delete(arr);
-	CHECK(cJSON_GetArraySize(arr = alarms(d, false, false, 0, 0)) == 3);
+	CHECK(cJSON_GetArraySize(arr = alarms(d, false, false, 0, 0)) == 4);
+	/* Cut to 512 bytes at a character's start: "x" and 255 of U+00E9. */
+	a = cJSON_GetArrayItem(arr, 3);
+	CHECK(num(a, "id") == 4 && str(a, "detail") &&
+	    strlen(str(a, "detail")) == 511 &&
+	    strcmp(str(a, "detail") + 507, "\xc3\xa9\xc3\xa9") == 0);
 	cJSON_Delete(arr);
 	/* Overlapping the range: 2 ended before, 3 began after. */
 	arr = alarms(d, false, true, 1765000150000, 1765000350000);
@@ -740,6 +817,22 @@ static void publish_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		fprintf(stderr, "mosquitto_pub failed (broker not up yet?)\n");
 }
 
+/* A TCP port on loopback that nobody listens on right now. */
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 static pid_t start_broker(void)
 {
 	char conf[400], log[400];
@@ -749,7 +842,8 @@ static pid_t start_broker(void)
 
 	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", dir);
 	snprintf(log, sizeof(log), "%s/mosquitto.log", dir);
-	broker_port = 20000 + (int)(getpid() % 20000);
+	if ((broker_port = free_port()) < 0)
+		return -1;
 	if ((f = fopen(conf, "w")) == NULL)
 		return -1;
 	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n",
@@ -953,6 +1047,7 @@ int main(void)
 	RUN(make_store);
 	RUN(test_history_raw);
 	RUN(test_history_aggregated);
+	RUN(test_history_random);
 	RUN(test_no_store);
 	RUN(test_alarms_before_table);
 	RUN(make_alarm_tables);

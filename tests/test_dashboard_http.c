@@ -9,10 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
+
 #include "check.h"
 #include "dashboard/ratelimit.h"
 #include "dashboard/request.h"
 #include "dashboard/session.h"
+#include "dashboard/sse.h"
+#include "dashboard/uapi_relay.h"
 #include "dashboard/users.h"
 
 /* ---------------------------------------------------------------- routes */
@@ -527,6 +531,134 @@ static void test_ratelimit_bounded(void)
 	loginlimit_free(l);
 }
 
+/* ---------------------------------------------------------------- SSE */
+
+static int suspends, resumes;
+
+static void fake_suspend(void *conn)
+{
+	suspends++;
+}
+
+static void fake_resume(void *conn)
+{
+	resumes++;
+}
+
+/* Reads what c has into buf (NUL-terminated); the reader's result. */
+static ssize_t sse_read_all(struct sse_client *c, char *buf, size_t cap)
+{
+	ssize_t n = sse_client_read(c, buf, cap - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+static const char sid_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char sid_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+static void test_sse_queue(void)
+{
+	struct sse_hub *h = sse_hub_new(2, 4, 1000);
+	struct sse_client *a, *b;
+	struct sse_stats st;
+	char buf[256];
+
+	if (h == NULL)
+		return;
+	sse_hub_set_hooks(h, fake_suspend, fake_resume);
+	suspends = resumes = 0;
+	a = sse_client_attach(h, (void *)1, sid_a);
+	b = sse_client_attach(h, (void *)2, sid_b);
+	CHECK(a && b);
+	CHECK(sse_client_attach(h, (void *)3, sid_b) == NULL);	/* full */
+	if (a == NULL || b == NULL)
+		return;
+	CHECK(sse_read_all(a, buf, sizeof(buf)) == 9 &&
+	    strcmp(buf, ": hello\n\n") == 0);
+	/* nothing queued: the reader suspends its connection */
+	CHECK(sse_read_all(a, buf, sizeof(buf)) == 0 && suspends == 1);
+	/* an event wakes exactly the suspended client */
+	sse_publish(h, "reading", "{\"node\":\"n1\"}");
+	CHECK(resumes == 1);
+	CHECK(sse_read_all(a, buf, sizeof(buf)) > 0 && strcmp(buf,
+	    "event: reading\ndata: {\"node\":\"n1\"}\n\n") == 0);
+	/* a newline inside the data starts another data: line; short
+	 * reads continue where they stopped */
+	sse_publish(h, "alarm", "{\n}");
+	CHECK(sse_client_read(a, buf, 5) == 5 && memcmp(buf, "event", 5) == 0);
+	CHECK(sse_read_all(a, buf, sizeof(buf)) > 0 && strcmp(buf,
+	    ": alarm\ndata: {\ndata: }\n\n") == 0);
+	sse_keepalive(h);
+	CHECK(sse_read_all(a, buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, ": keepalive\n\n") == 0);
+	/* b never read: hello + 3 events fill its 4 slots; the next
+	 * closes it, counted, while a goes on */
+	sse_publish(h, "reading", "{}");
+	CHECK(sse_read_all(a, buf, sizeof(buf)) > 0);
+	sse_stats(h, &st);
+	CHECK(st.overflowed == 1 && st.clients == 2);
+	CHECK(sse_client_read(b, buf, sizeof(buf)) ==
+	    MHD_CONTENT_READER_END_OF_STREAM);
+	sse_publish(h, "reading", "{}");
+	CHECK(sse_read_all(a, buf, sizeof(buf)) > 0);
+	sse_stats(h, &st);
+	CHECK(st.overflowed == 1 && st.events == 4 && st.refused == 1);
+	sse_client_detach(b);
+	/* logout ends the session's streams */
+	sse_close_session(h, sid_b);
+	CHECK(sse_read_all(a, buf, sizeof(buf)) == 0);	/* suspended again */
+	sse_close_session(h, sid_a);
+	CHECK(sse_client_read(a, buf, sizeof(buf)) ==
+	    MHD_CONTENT_READER_END_OF_STREAM);
+	sse_client_detach(a);
+	sse_stats(h, &st);
+	CHECK(st.clients == 0 && st.connected == 2);
+	sse_hub_free(h);
+}
+
+static void test_sse_bytes(void)
+{
+	struct sse_hub *h = sse_hub_new(4, 100, 64);
+	struct sse_client *a;
+	struct sse_stats st;
+	char big[80];
+
+	if (h == NULL)
+		return;
+	sse_hub_set_hooks(h, fake_suspend, fake_resume);
+	a = sse_client_attach(h, (void *)1, sid_a);
+	if (a == NULL)
+		return;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sse_publish(h, "reading", big);		/* over 64 bytes queued */
+	sse_stats(h, &st);
+	CHECK(st.overflowed == 1);
+	CHECK(sse_client_read(a, big, sizeof(big)) ==
+	    MHD_CONTENT_READER_END_OF_STREAM);
+	sse_client_detach(a);
+	sse_hub_free(h);
+}
+
+static void test_relay_strip(void)
+{
+	char a[] = "private_key=e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f"
+	    "8575680feba52027a\nlisten_port=51820\npublic_key=b85996fecc9c7f1"
+	    "fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33\n"
+	    "preshared_key=188515093e952f5f22e865cef3012e72f8b5f0b598ac0309d"
+	    "5dacce3b70fcf52\nendpoint=127.0.0.1:51999\nerrno=0\n\n";
+	char b[] = "errno=0\n\n";
+	char c[] = "private_key=00";		/* no newline at the end */
+
+	CHECK(uapi_relay_strip_keys(a) == strlen(a));
+	CHECK(strcmp(a, "listen_port=51820\npublic_key=b85996fecc9c7f1fc6d25"
+	    "72a76eda11d59bcd20be8e543b15ce4bd85a8e75a33\nendpoint="
+	    "127.0.0.1:51999\nerrno=0\n\n") == 0);
+	CHECK(uapi_relay_strip_keys(b) == 9 && strcmp(b, "errno=0\n\n") == 0);
+	CHECK(uapi_relay_strip_keys(c) == 0 && c[0] == '\0');
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_dashboard_http.XXXXXX");
@@ -547,6 +679,9 @@ int main(void)
 	RUN(test_sessions_full);
 	RUN(test_ratelimit);
 	RUN(test_ratelimit_bounded);
+	RUN(test_sse_queue);
+	RUN(test_sse_bytes);
+	RUN(test_relay_strip);
 	{
 		char cmd[128];
 

@@ -51,9 +51,19 @@ int dash_acks_init(sqlite3 *acks, char err[static DASH_ERR_MAX])
 	return 0;
 }
 
+/* s into out, cut to cap - 1 bytes at a character's start (UTF-8), so
+ * what a browser gets stays valid text. */
 static void copy_text(char *out, size_t cap, const unsigned char *s)
 {
-	snprintf(out, cap, "%s", s ? (const char *)s : "");
+	size_t n = s ? strlen((const char *)s) : 0;
+
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && (s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, s ? (const char *)s : "", n);
+	out[n] = '\0';
 }
 
 static void alarm_from_row(sqlite3_stmt *st, struct alarm *a)
@@ -135,7 +145,8 @@ static bool alarm_from_json(const cJSON *o, struct alarm *a)
 		return false;
 	it = cJSON_GetObjectItemCaseSensitive(o, "detail");
 	if (cJSON_IsString(it)) {
-		snprintf(a->detail, sizeof(a->detail), "%s", it->valuestring);
+		copy_text(a->detail, sizeof(a->detail),
+		    (const unsigned char *)it->valuestring);
 		a->has_detail = true;
 	}
 	it = cJSON_GetObjectItemCaseSensitive(o, "event");
@@ -196,9 +207,9 @@ cJSON *dash_alarm_with_ack(struct dash_data *d, const cJSON *msg)
 
 	if (!alarm_from_json(msg, &a))
 		return NULL;
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->acks_lock);
 	o = alarm_json(&a, d->acks);
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->acks_lock);
 	return o;
 }
 
@@ -226,10 +237,12 @@ static cJSON *list(struct dash_data *d, sqlite3 *db,
 	sqlite3_bind_int64(st, 3, q->from_ms);
 	sqlite3_bind_int64(st, 4, q->to_ms);
 	sqlite3_bind_int(st, 5, DASH_ALARMS_MAX);
+	pthread_mutex_lock(&d->acks_lock);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		alarm_from_row(st, &a);
 		cJSON_AddItemToArray(arr, alarm_json(&a, d->acks));
 	}
+	pthread_mutex_unlock(&d->acks_lock);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return arr;
@@ -247,11 +260,11 @@ int dash_api_alarms(struct dash_data *d, const struct dash_alarms_query *q,
 	sqlite3 *db;
 
 	memset(r, 0, sizeof(*r));
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	if ((db = dash_store(d, err)) != NULL &&
 	    (arr = list(d, db, q, err)) == NULL)
 		dash_store_reset(d);
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	if (arr == NULL) {
 		snprintf(msg, sizeof(msg), "alarms not available: %s", err);
 		return dash_reply_error(r, 503, msg);
@@ -265,7 +278,8 @@ int dash_api_alarms(struct dash_data *d, const struct dash_alarms_query *q,
 	return dash_reply_json(r, o);
 }
 
-/* The store's alarm id as an alarm (db_lock held): 0, -ENOENT, -EIO. */
+/* The store's alarm id as an alarm (store_lock held): 0, -ENOENT or
+ * -EIO. */
 static int lookup(sqlite3 *db, int64_t id, struct alarm *a)
 {
 	sqlite3_stmt *st;
@@ -302,6 +316,18 @@ static int insert_ack(sqlite3 *acks, int64_t id, const char *user,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* {"ok":true,"alarm":o}: the alarm as it now stands, for the HTTP side
+ * to pass on to the other browsers if it likes.  Takes o. */
+static int reply_acked(struct dash_reply *r, cJSON *o)
+{
+	cJSON *reply = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(reply, "ok", 1);
+	if (reply == NULL || !cJSON_AddItemToObject(reply, "alarm", o))
+		cJSON_Delete(o);
+	return dash_reply_json(r, reply);
+}
+
 int dash_api_ack(struct dash_data *d, int64_t alarm_id, const char *user,
     int64_t now_ms, struct dash_reply *r)
 {
@@ -312,41 +338,29 @@ int dash_api_ack(struct dash_data *d, int64_t alarm_id, const char *user,
 	int ret = -EIO;
 
 	memset(r, 0, sizeof(*r));
-	pthread_mutex_lock(&d->db_lock);
-	if ((db = dash_store(d, err)) == NULL)
-		goto out;
-	if ((ret = lookup(db, alarm_id, &a)) < 0) {
-		if (ret == -EIO) {
-			snprintf(err, sizeof(err), "store: %s",
-			    sqlite3_errmsg(db));
-			dash_store_reset(d);
-		}
-		goto out;
+	pthread_mutex_lock(&d->store_lock);
+	if ((db = dash_store(d, err)) != NULL &&
+	    (ret = lookup(db, alarm_id, &a)) == -EIO) {
+		snprintf(err, sizeof(err), "store: %s", sqlite3_errmsg(db));
+		dash_store_reset(d);
 	}
-	if ((ret = insert_ack(d->acks, alarm_id, user, now_ms)) < 0) {
-		snprintf(err, sizeof(err), "acks: %s", sqlite3_errmsg(d->acks));
-		goto out;
+	pthread_mutex_unlock(&d->store_lock);
+	if (ret == 0) {
+		pthread_mutex_lock(&d->acks_lock);
+		if ((ret = insert_ack(d->acks, alarm_id, user, now_ms)) < 0)
+			snprintf(err, sizeof(err), "acks: %s",
+			    sqlite3_errmsg(d->acks));
+		else
+			o = alarm_json(&a, d->acks);
+		pthread_mutex_unlock(&d->acks_lock);
 	}
-	o = alarm_json(&a, d->acks);
-out:
-	pthread_mutex_unlock(&d->db_lock);
 	if (ret == -ENOENT)
 		return dash_reply_error(r, 404, "no such alarm");
 	if (ret < 0) {
 		snprintf(msg, sizeof(msg), "cannot acknowledge: %s", err);
-		cJSON_Delete(o);
 		return dash_reply_error(r, 503, msg);
 	}
-	/* The alarm as it is now, for the HTTP side to pass on to the other
-	 * browsers if it likes. */
-	{
-		cJSON *reply = cJSON_CreateObject();
-
-		cJSON_AddBoolToObject(reply, "ok", 1);
-		if (reply == NULL || !cJSON_AddItemToObject(reply, "alarm", o))
-			cJSON_Delete(o);
-		return dash_reply_json(r, reply);
-	}
+	return reply_acked(r, o);
 }
 
 void dash_alarms_gaps(sqlite3 *db, struct fleet_entry *e, size_t n)
@@ -399,7 +413,7 @@ int dash_api_thresholds(struct dash_data *d, struct dash_reply *r)
 	limit(o, "p", TELEMETRY_P_WARN, TELEMETRY_P_CRIT);
 	limit(o, "t", TELEMETRY_T_WARN, TELEMETRY_T_CRIT);
 	limit(o, "v", TELEMETRY_V_WARN, TELEMETRY_V_CRIT);
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	db = dash_store(d, err);
 	if (db && dash_store_has_table(db, "thresholds") &&
 	    sqlite3_prepare_v2(db, "SELECT field, warning, critical FROM "
@@ -415,6 +429,6 @@ int dash_api_thresholds(struct dash_data *d, struct dash_reply *r)
 		}
 		sqlite3_finalize(st);
 	}
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	return dash_reply_json(r, o);
 }

@@ -95,7 +95,8 @@ int dash_parse_node(const char *s, char node[static TELEMETRY_NODE_ID_MAX + 1],
 
 	if (!telemetry_node_id_valid(s)) {
 		excerpt(s, ex);
-		return fail(err, "bad node \"%s\": 1 to %d of A-Z a-z 0-9 . _ -",
+		return fail(err, "bad node \"%s\": 1 to %d of A-Z a-z 0-9 . _ "
+		    "-",
 		    ex, TELEMETRY_NODE_ID_MAX);
 	}
 	strcpy(node, s);

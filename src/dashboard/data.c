@@ -63,7 +63,7 @@ struct sqlite3 *dash_store(struct dash_data *d, char err[static DASH_ERR_MAX])
 
 	if (d->store)
 		return d->store;
-	/* NOMUTEX: db_lock already serialises every use. */
+	/* NOMUTEX: store_lock already serialises every use. */
 	rc = sqlite3_open_v2(d->db_path, &d->store, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -164,7 +164,8 @@ struct dash_data *dash_data_new(const struct dash_data_config *cfg,
 		snprintf(err, DASH_ERR_MAX, "%s", strerror(ENOMEM));
 		return NULL;
 	}
-	pthread_mutex_init(&d->db_lock, NULL);
+	pthread_mutex_init(&d->store_lock, NULL);
+	pthread_mutex_init(&d->acks_lock, NULL);
 	if (!copy_config(d, cfg) ||
 	    (d->fleet = fleet_new(d->cfg.silent_after_s)) == NULL) {
 		snprintf(err, DASH_ERR_MAX, "%s", strerror(ENOMEM));
@@ -188,13 +189,13 @@ int dash_data_start(struct dash_data *d, struct ev_loop *loop,
 	char why[DASH_ERR_MAX];
 	sqlite3 *db;
 
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	db = dash_store(d, why);
 	/* A store not there yet, or of an older historian: the feed fills
 	 * the fleet soon enough. */
 	if (db && dash_history_seed(db, d->fleet) < 0)
 		dash_store_reset(d);
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	if (d->broker_host == NULL || loop == NULL)
 		return 0;
 	return dash_feed_start(d, loop, err);
@@ -222,7 +223,8 @@ void dash_data_free(struct dash_data *d)
 	free(d->password_file);
 	free(d->topic_prefix);
 	free(d->client_id);
-	pthread_mutex_destroy(&d->db_lock);
+	pthread_mutex_destroy(&d->store_lock);
+	pthread_mutex_destroy(&d->acks_lock);
 	free(d);
 }
 
@@ -260,10 +262,10 @@ int dash_api_nodes(struct dash_data *d, int64_t now_ms, struct dash_reply *r)
 	if (fleet_snapshot(d->fleet, now_ms, &e, &n) < 0)
 		return dash_reply_json(r, NULL);
 	/* Open gaps are the historian's: its active gap alarms. */
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	if ((db = dash_store(d, err)) != NULL)
 		dash_alarms_gaps(db, e, n);
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "now", (double)now_ms);
 	arr = cJSON_AddArrayToObject(o, "nodes");

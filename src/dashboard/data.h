@@ -42,7 +42,7 @@ struct ev_loop;
 enum {
 	DASH_ERR_MAX = 256,		/* every err buffer below */
 	DASH_SERIES_MAX_POINTS = 2000,	/* per series of /api/history */
-	DASH_ALARMS_MAX = 1000,		/* rows of one /api/alarms answer */
+	DASH_ALARMS_MAX = 1000,		/* rows of one /api/alarms */
 	DASH_SILENT_AFTER_DEFAULT_S = 10,
 };
 
@@ -121,7 +121,7 @@ int dash_parse_history_args(const struct dash_arg *args, size_t n,
 
 struct dash_alarms_query {
 	bool active_only;		/* state=active (the default) */
-	bool has_range;			/* from/to given: alarms overlapping */
+	bool has_range;			/* from/to given: overlapping */
 	int64_t from_ms, to_ms;
 };
 
@@ -134,7 +134,7 @@ int dash_parse_alarms_args(const struct dash_arg *args, size_t n,
 /* ---------------------------------------------------------------- life */
 
 struct dash_data_config {
-	const char *db_path;		/* the historian's store (read-only) */
+	const char *db_path;		/* the store, opened read-only */
 	const char *acks_path;		/* created 0600 when missing */
 	const char *interface;		/* hub's wgu interface, or NULL */
 	/* The live feed; broker_host NULL: none (tests, or history only). */
@@ -146,10 +146,12 @@ struct dash_data_config {
 	const char *client_id;		/* NULL: "wgu-dashboard-PID" */
 	double silent_after_s;		/* <= 0: the default */
 	/* Called on the main thread for each reading accepted from the feed
-	 * (event "reading", json the reading object of /api/nodes' node
-	 * entries plus its fields) and each alarm message (event "alarm",
-	 * json the alarm object of /api/alarms plus "event":
-	 * "raise"|"update"|"clear").  NULL: none. */
+	 * (event "reading", json {"node","ts","received","p","t","v",
+	 * "status","readings","rate","data":{every field}} and "boot_id",
+	 * "seq" when the reading has them; p/t/v null when absent) and each
+	 * alarm message (event "alarm", json the alarm object of /api/alarms
+	 * with its ack, plus "event": "raise"|"update"|"clear").  NULL:
+	 * none. */
 	void (*on_event)(void *arg, const char *event, const char *json);
 	void *event_arg;
 };
@@ -180,7 +182,8 @@ void dash_data_free(struct dash_data *d);
  * Each fills r (status 200 with the body, or 4xx/5xx with {"error":..})
  * and returns r->status. */
 
-/* GET /api/nodes (contract's JSON), from the live state. */
+/* GET /api/nodes (contract's JSON, plus "readings" per node), from the
+ * live state; gaps_open counts the node's active "gap" alarms. */
 int dash_api_nodes(struct dash_data *d, int64_t now_ms, struct dash_reply *r);
 
 /* GET /api/thresholds: the store's thresholds table, or the simulator's
@@ -197,7 +200,9 @@ int dash_api_alarms(struct dash_data *d, const struct dash_alarms_query *q,
 
 /* POST /api/alarms/ID/ack by user (the HTTP layer has checked the
  * session, role and CSRF).  404 when the store has no such alarm; a
- * second ack keeps the first ({"ok":true} all the same). */
+ * second ack keeps the first ({"ok":true} all the same).  The answer is
+ * {"ok":true,"alarm":{...}}: the alarm with its ack as it now stands,
+ * which the HTTP side may pass on as an "alarm" SSE event. */
 int dash_api_ack(struct dash_data *d, int64_t alarm_id, const char *user,
     int64_t now_ms, struct dash_reply *r);
 

@@ -174,7 +174,8 @@ static void on_connected(struct mqtt_loop *ml, int rc, void *ctx)
 	(void)ml;
 	if (rc != 0) {
 		fprintf(stderr, "wgu-dashboard: broker %s:%d refused the "
-		    "connection: %s\n", f->d->broker_host, f->d->cfg.broker_port,
+		    "connection: %s\n", f->d->broker_host,
+		    f->d->cfg.broker_port,
 		    mosquitto_connack_string(rc));
 		return;
 	}

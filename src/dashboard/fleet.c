@@ -11,7 +11,7 @@
 #include "dashboard/fleet.h"
 
 struct node {
-	struct fleet_entry e;		/* age_s, rate, silent unused here */
+	struct fleet_entry e;	/* age_s, rate, silent unused here */
 	/* readings received in second sec[i] (hub clock), for the rate */
 	int64_t sec[DASH_RATE_WINDOW_S];
 	uint32_t count[DASH_RATE_WINDOW_S];

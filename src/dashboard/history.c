@@ -22,7 +22,7 @@ static const char field_names[NFIELDS] = { 'p', 't', 'v' };
 /* One point: raw (min = avg = max) or a bucket. */
 struct point {
 	int64_t ts;
-	double val[NFIELDS][3];		/* [field][min, avg, max], NAN: none */
+	double val[NFIELDS][3];	/* [field][min, avg, max], NAN: none */
 	int status;			/* raw rows only */
 };
 
@@ -40,9 +40,12 @@ static double column(sqlite3_stmt *st, int i)
 
 int dash_history_seed(sqlite3 *db, struct fleet *fleet)
 {
+	/* CROSS JOIN keeps nodes the outer loop: a seek per node into the
+	 * readings' primary key, never a scan of the readings. */
 	static const char sql[] = "SELECT n.name, r.ts, r.received, r.p, "
-	    "r.t, r.v, r.status FROM nodes n JOIN readings r ON r.node = "
-	    "n.id AND r.ts = (SELECT max(ts) FROM readings WHERE node = n.id)";
+	    "r.t, r.v, r.status FROM nodes n CROSS JOIN readings r ON "
+	    "r.node = n.id AND r.ts = (SELECT max(ts) FROM readings WHERE "
+	    "node = n.id)";
 	struct telemetry_reading rd;
 	sqlite3_stmt *st;
 	const char *name;
@@ -149,7 +152,7 @@ static int read_buckets(sqlite3 *db, int64_t node,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
 }
 
-/* The series under db_lock; the reply is built after.  0, -ENOENT (no
+/* The series under store_lock, the reply built after.  0, -ENOENT (no
  * such node), -EAGAIN (no store: err), -EIO, -ENOMEM. */
 static int read_series(struct dash_data *d, const struct dash_history_query *q,
     struct series *s, char err[static DASH_ERR_MAX])
@@ -161,7 +164,7 @@ static int read_series(struct dash_data *d, const struct dash_history_query *q,
 	s->pts = calloc(DASH_SERIES_MAX_POINTS + 1, sizeof(*s->pts));
 	if (s->pts == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	if ((db = dash_store(d, err)) == NULL) {
 		ret = -EAGAIN;
 		goto out;
@@ -176,7 +179,7 @@ out:
 		snprintf(err, DASH_ERR_MAX, "store: %s", sqlite3_errmsg(db));
 		dash_store_reset(d);
 	}
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	return ret;
 }
 

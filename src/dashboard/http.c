@@ -189,26 +189,31 @@ static void find_session(struct http_request *rq)
 	    http_now_ms(), &rq->session);
 }
 
-/* A state change: same origin, the session's CSRF token in the header
- * or the form. */
-static bool csrf_ok(struct http_request *rq)
+/* A POST from a page of another site (a browser says so in Origin): not
+ * for us, whatever it carries. */
+static bool origin_ok(struct http_request *rq)
 {
-	const char *token = MHD_lookup_connection_value(rq->conn,
-	    MHD_HEADER_KIND, "X-CSRF-Token");
 	const char *origin = MHD_lookup_connection_value(rq->conn,
 	    MHD_HEADER_KIND, "Origin");
 	const char *host = MHD_lookup_connection_value(rq->conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 
-	if (!req_origin_ok(origin, host, rq->srv->tls))
-		return false;
+	return req_origin_ok(origin, host, rq->srv->tls);
+}
+
+/* A state change: the session's CSRF token in the header or the form. */
+static bool csrf_ok(struct http_request *rq)
+{
+	const char *token = MHD_lookup_connection_value(rq->conn,
+	    MHD_HEADER_KIND, "X-CSRF-Token");
+
 	if (token == NULL)
 		token = req_params_get(&rq->form, "csrf");
 	return token != NULL && sessions_csrf_ok(&rq->session, token);
 }
 
 /* The checks every route shares, in order: target, route, method,
- * query, body, session, CSRF.  Then the route's handler. */
+ * query, body, origin, session, CSRF.  Then the route's handler. */
 static enum MHD_Result dispatch(struct http_request *rq)
 {
 	const struct req_route_info *info = req_route_info(rq->t.route);
@@ -244,6 +249,8 @@ static enum MHD_Result dispatch(struct http_request *rq)
 		if (req_params_parse(&rq->form, rq->body, rq->body_len) < 0)
 			return http_error(rq, 400, "malformed form body");
 	}
+	if (rq->method == REQ_POST && !origin_ok(rq))
+		return http_error(rq, 403, "request from another origin");
 	find_session(rq);
 	if (info->session && !rq->has_session) {
 		if (info->api)
@@ -334,28 +341,29 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, int fd,
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem tls[3] = {
-		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem opt[4];
+	size_t n = 0;
 
 	if (s->tls && !metrics) {
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
-		    s->key };
-		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
-		    s->cert };
+		opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
+		    0, s->key };
+		opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
+		    0, s->cert };
 	}
+	if (threads > 1)
+		opt[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+	opt[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_URI_LOG_CALLBACK, metrics ? uri_metrics : uri_main, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(metrics ? 16 : 512),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-	    MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_ARRAY, opt,
 	    MHD_OPTION_END);
 }
 

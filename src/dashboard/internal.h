@@ -41,8 +41,11 @@ struct dash_data {
 	struct dash_data_config cfg;	/* strings below are our copies */
 	char *db_path, *acks_path, *interface, *broker_host, *username,
 	     *password_file, *topic_prefix, *client_id;
-	/* Both connections, and every statement on them, under db_lock. */
-	pthread_mutex_t db_lock;
+	/* Each connection, and every statement on it, under its own lock;
+	 * both taken: store_lock first.  The main thread (the feed's alarm
+	 * messages) takes acks_lock only, for short lookups: a long history
+	 * question of an HTTP thread never holds up the live feed. */
+	pthread_mutex_t store_lock, acks_lock;
 	struct sqlite3 *store;		/* read-only; NULL until opened */
 	struct sqlite3 *acks;
 	struct fleet *fleet;
@@ -51,11 +54,11 @@ struct dash_data {
 };
 
 /* data.c.  The store connection, opening it when needed; call with
- * db_lock held.  NULL when the store cannot be opened (err says why). */
+ * store_lock held.  NULL when the store cannot be opened (err says why). */
 struct sqlite3 *dash_store(struct dash_data *d, char err[static DASH_ERR_MAX]);
 /* After an SQLite error on the store: closed, reopened next time. */
 void dash_store_reset(struct dash_data *d);
-/* Does the store have this table?  db_lock held. */
+/* Does the store have this table?  store_lock held. */
 bool dash_store_has_table(struct sqlite3 *db, const char *name);
 /* Fills r with the printed tree (status 200, JSON) and deletes it; a
  * NULL tree or a failed print is a 500. */
@@ -64,16 +67,16 @@ int dash_reply_json(struct dash_reply *r, struct cJSON *tree);
 int dash_reply_take(struct dash_reply *r, int status, const char *type,
     char *body, size_t len);
 
-/* history.c: the seeding of the fleet at start (db_lock held). */
+/* history.c: the seeding of the fleet at start (store_lock held). */
 int dash_history_seed(struct sqlite3 *db, struct fleet *fleet);
 
 /* alarms_view.c */
 /* An alarm from the store or an MQTT message as the JSON object of
- * /api/alarms, with its ack (db_lock held).  NULL when row is no alarm. */
+ * /api/alarms, with its ack (takes acks_lock).  NULL when row is no alarm. */
 struct cJSON *dash_alarm_with_ack(struct dash_data *d,
     const struct cJSON *alarm);
 /* The number of active gap alarms per node, into the snapshot's
- * gaps_open (db_lock held).  A store without alarms: all 0. */
+ * gaps_open (store_lock held).  A store without alarms: all 0. */
 void dash_alarms_gaps(struct sqlite3 *db, struct fleet_entry *e, size_t n);
 /* Creates the acks table.  0 or -EIO with err. */
 int dash_acks_init(struct sqlite3 *acks, char err[static DASH_ERR_MAX]);
@@ -90,7 +93,7 @@ void dash_feed_message(struct dash_data *d, const char *topic,
 /* tunnel.c: the hub's peers and drop counters. */
 enum { DASH_KEY_B64_LEN = 44 };
 struct dash_peer {
-	char public_key[DASH_KEY_B64_LEN + 1];	/* base64, as wg shows it */
+	char public_key[DASH_KEY_B64_LEN + 1];	/* base64, as wg shows */
 	char endpoint[64];			/* "" when none */
 	int64_t latest_handshake;		/* s since epoch, 0 never */
 	uint64_t rx_bytes, tx_bytes;

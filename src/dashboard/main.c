@@ -27,6 +27,7 @@
 #include "common/sandbox.h"
 #include "dashboard/data.h"
 #include "dashboard/http.h"
+#include "dashboard/uapi_relay.h"
 #include "dashboard/users.h"
 
 #ifndef DASHBOARD_STATIC_DIR
@@ -35,7 +36,15 @@
 
 #define KEEPALIVE_S 15.0
 
+struct listen_addr {
+	const char *spec;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int family;
+};
+
 struct options {
+	struct listen_addr main_addr, metrics_addr;
 	const char *listen, *metrics_listen, *db, *acks, *users, *interface;
 	const char *broker, *username, *password_file, *prefix;
 	const char *static_dir, *chartjs, *tls_cert, *tls_key;
@@ -101,6 +110,9 @@ static double parse_seconds(const char *name, const char *s, double max)
 	return v;
 }
 
+static void parse_listen(const char *opt, const char *spec,
+    struct listen_addr *a);
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_LISTEN = 256, OPT_METRICS, OPT_DB, OPT_ACKS, OPT_USERS,
@@ -142,7 +154,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		.chartjs = "/usr/share/javascript/chart.js/chart.min.js",
 	};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_METRICS: o->metrics_listen = optarg; break;
@@ -192,21 +204,26 @@ static void parse_options(struct options *o, int argc, char **argv)
 	if (o->chartjs[0] != '/')
 		bad_option("--chartjs: '%s' is not an absolute path",
 		    o->chartjs);
+	parse_listen("--listen", o->listen, &o->main_addr);
+	parse_listen("--metrics-listen", o->metrics_listen, &o->metrics_addr);
 }
 
 /* ---------------------------------------------------------------- setup */
 
-/* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080": a listening TCP
- * socket.  -1 with a message. */
-static int listen_on(const char *opt, const char *spec)
+/* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" into a; a usage error
+ * (exit 2) otherwise.  Numeric only: no name lookup decides where a
+ * dashboard listens. */
+static void parse_listen(const char *opt, const char *spec,
+    struct listen_addr *a)
 {
 	char host[128], *colon;
 	const char *port, *h = host;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
 	struct addrinfo *ai;
-	int fd, one = 1, ret;
+	size_t n;
 
+	a->spec = spec;
 	if (strlen(spec) >= sizeof(host))
 		goto bad;
 	strcpy(host, spec);
@@ -215,39 +232,47 @@ static int listen_on(const char *opt, const char *spec)
 		goto bad;
 	*colon = '\0';
 	port = colon + 1;
+	n = strlen(host);
 	if (host[0] == '[') {
-		size_t n = strlen(host);
-
 		if (n < 3 || host[n - 1] != ']')
 			goto bad;
 		host[n - 1] = '\0';
 		h = host + 1;
-	} else if (strchr(host, ':')) {
+	} else if (n == 0 || strchr(host, ':')) {
 		goto bad;		/* IPv6 needs its brackets */
 	}
-	if (strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
-	    atoi(port) > 65535)
+	if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atoi(port) < 1 || atoi(port) > 65535)
 		goto bad;
-	ret = getaddrinfo(h, port, &hints, &ai);
-	if (ret != 0)
+	if (getaddrinfo(h, port, &hints, &ai) != 0)
 		goto bad;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    listen(fd, 128) < 0) {
-		fprintf(stderr, "wgu-dashboard: %s %s: %s\n", opt, spec,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
+	memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
+	a->len = ai->ai_addrlen;
+	a->family = ai->ai_family;
 	freeaddrinfo(ai);
-	return fd;
+	return;
 bad:
 	bad_option("%s: '%s' is not ADDR:PORT (an IPv4 address, or an IPv6 "
 	    "one in brackets, and a port from 1 to 65535)", opt, spec);
-	return -1;
+}
+
+/* A listening TCP socket on a.  -1 with a message. */
+static int listen_on(const char *opt, const struct listen_addr *a)
+{
+	int fd, one = 1;
+
+	fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 ||
+	    listen(fd, 128) < 0) {
+		fprintf(stderr, "wgu-dashboard: %s %s: %s\n", opt, a->spec,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* A whole PEM file as text (at most 1 MiB).  NULL with a message. */
@@ -371,6 +396,13 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* The tunnel page's relay to the root-only UAPI socket: forked
+	 * before anything secret is read (uapi_relay.h). */
+	if (o.interface && geteuid() == 0 &&
+	    uapi_relay_start(o.interface, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wgu-dashboard: %s\n", err);
+		return 1;
+	}
 
 	users = users_open(o.users, err, sizeof(err));
 	if (users == NULL) {
@@ -390,10 +422,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wgu-dashboard: --chartjs %s: %s (the charts "
 		    "will not draw; Debian package libjs-chart.js)\n",
 		    o.chartjs, strerror(errno));
-	hc.listen_fd = listen_on("--listen", o.listen);
+	hc.listen_fd = listen_on("--listen", &o.main_addr);
 	if (hc.listen_fd < 0)
 		goto out;
-	hc.metrics_fd = listen_on("--metrics-listen", o.metrics_listen);
+	hc.metrics_fd = listen_on("--metrics-listen", &o.metrics_addr);
 	if (hc.metrics_fd < 0)
 		goto out;
 
@@ -456,5 +488,6 @@ out:
 		close(hc.static_fd);
 	wipe_free(key);
 	free(cert);
+	uapi_relay_stop();
 	return status;
 }

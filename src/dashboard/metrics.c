@@ -143,7 +143,7 @@ struct kind_count {
 	double count;
 };
 
-/* What the store says, read under db_lock, printed after. */
+/* What the store says, read under store_lock, printed after. */
 struct store_figures {
 	double hist[NHIST];
 	bool has_hist[NHIST];
@@ -333,7 +333,7 @@ int dash_metrics(struct dash_data *d, int64_t now_ms, struct dash_reply *r)
 		free(s);
 		return dash_reply_take(r, 500, "text/plain", NULL, 0);
 	}
-	pthread_mutex_lock(&d->db_lock);
+	pthread_mutex_lock(&d->store_lock);
 	if ((db = dash_store(d, err)) != NULL) {
 		read_historian(db, s);
 		read_alarms(db, s);
@@ -341,7 +341,7 @@ int dash_metrics(struct dash_data *d, int64_t now_ms, struct dash_reply *r)
 		/* No store: the kinds at 0 all the same. */
 		read_alarms(NULL, s);
 	}
-	pthread_mutex_unlock(&d->db_lock);
+	pthread_mutex_unlock(&d->store_lock);
 	nodes(&b, e, n);
 	store_families(&b, s);
 	if (d->interface)

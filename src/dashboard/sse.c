@@ -23,10 +23,10 @@ struct event {
 	char data[];
 };
 
-struct client {
-	struct client *prev, *next;
+struct sse_client {
+	struct sse_client *prev, *next;
 	struct sse_hub *hub;
-	struct MHD_Connection *conn;
+	void *conn;			/* struct MHD_Connection */
 	char session[REQ_TOKEN_HEX + 1];
 	struct event **ring;
 	size_t head, count;	/* events queued from ring[head] */
@@ -37,10 +37,21 @@ struct client {
 
 struct sse_hub {
 	pthread_mutex_t lock;
-	struct client *clients;
+	struct sse_client *clients;
+	void (*suspend)(void *conn), (*resume)(void *conn);
 	size_t max_clients, queue_events, queue_bytes;
 	struct sse_stats st;
 };
+
+static void mhd_suspend(void *conn)
+{
+	MHD_suspend_connection(conn);
+}
+
+static void mhd_resume(void *conn)
+{
+	MHD_resume_connection(conn);
+}
 
 struct sse_hub *sse_hub_new(size_t max_clients, size_t queue_events,
     size_t queue_bytes)
@@ -50,6 +61,8 @@ struct sse_hub *sse_hub_new(size_t max_clients, size_t queue_events,
 	if (h == NULL)
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
+	h->suspend = mhd_suspend;
+	h->resume = mhd_resume;
 	h->max_clients = max_clients;
 	h->queue_events = queue_events;
 	h->queue_bytes = queue_bytes;
@@ -71,11 +84,11 @@ static void event_put(struct event *e)
 }
 
 /* Lock held.  Resumes c if its reader suspended it. */
-static void wake(struct client *c)
+static void wake(struct sse_client *c)
 {
 	if (c->suspended) {
 		c->suspended = false;
-		MHD_resume_connection(c->conn);
+		c->hub->resume(c->conn);
 	}
 }
 
@@ -83,7 +96,7 @@ static void wake(struct client *c)
  * client instead. */
 static void broadcast(struct sse_hub *h, struct event *e)
 {
-	struct client *c;
+	struct sse_client *c;
 
 	for (c = h->clients; c; c = c->next) {
 		if (c->closing)
@@ -165,7 +178,7 @@ void sse_keepalive(struct sse_hub *h)
 /* ---------------------------------------------------------------- stream */
 
 /* Lock held.  Copies queued bytes into buf; drops what was sent. */
-static size_t drain(struct client *c, char *buf, size_t max)
+static size_t drain(struct sse_client *c, char *buf, size_t max)
 {
 	struct sse_hub *h = c->hub;
 	size_t done = 0, n;
@@ -191,19 +204,18 @@ static size_t drain(struct client *c, char *buf, size_t max)
 	return done;
 }
 
-static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+ssize_t sse_client_read(struct sse_client *c, char *buf, size_t max)
 {
-	struct client *c = cls;
 	struct sse_hub *h = c->hub;
 	ssize_t n;
 
 	pthread_mutex_lock(&h->lock);
 	if (c->closing) {
-		n = MHD_CONTENT_READER_END_WITH_ERROR;
+		n = MHD_CONTENT_READER_END_OF_STREAM;	/* closed, or overflowed */
 	} else if (c->count == 0) {
 		/* Nothing to send: sleep until sse_publish() wakes us. */
 		c->suspended = true;
-		MHD_suspend_connection(c->conn);
+		h->suspend(c->conn);
 		n = 0;
 	} else {
 		n = (ssize_t)drain(c, buf, max);
@@ -212,9 +224,8 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return n;
 }
 
-static void client_free(void *cls)
+void sse_client_detach(struct sse_client *c)
 {
-	struct client *c = cls;
 	struct sse_hub *h = c->hub;
 
 	pthread_mutex_lock(&h->lock);
@@ -235,11 +246,10 @@ static void client_free(void *cls)
 	free(c);
 }
 
-struct MHD_Response *sse_client_new(struct sse_hub *h,
-    struct MHD_Connection *conn, const char *session_id)
+struct sse_client *sse_client_attach(struct sse_hub *h, void *conn,
+    const char *session_id)
 {
-	struct MHD_Response *r;
-	struct client *c;
+	struct sse_client *c;
 
 	pthread_mutex_lock(&h->lock);
 	if (h->st.clients >= h->max_clients) {
@@ -247,25 +257,21 @@ struct MHD_Response *sse_client_new(struct sse_hub *h,
 		pthread_mutex_unlock(&h->lock);
 		return NULL;
 	}
+	h->st.clients++;	/* the slot is ours from here */
 	pthread_mutex_unlock(&h->lock);
 	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	c->ring = calloc(h->queue_events, sizeof(*c->ring));
-	if (c->ring == NULL) {
+	if (c)
+		c->ring = calloc(h->queue_events, sizeof(*c->ring));
+	if (c == NULL || c->ring == NULL) {
 		free(c);
+		pthread_mutex_lock(&h->lock);
+		h->st.clients--;
+		pthread_mutex_unlock(&h->lock);
 		return NULL;
 	}
 	c->hub = h;
 	c->conn = conn;
 	strncpy(c->session, session_id, REQ_TOKEN_HEX);
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
-	    reader, c, client_free);
-	if (r == NULL) {
-		free(c->ring);
-		free(c);
-		return NULL;
-	}
 	/* A comment first, so the browser sees the stream open at once. */
 	c->ring[0] = event_new(16);
 	if (c->ring[0]) {
@@ -278,15 +284,39 @@ struct MHD_Response *sse_client_new(struct sse_hub *h,
 	if (h->clients)
 		h->clients->prev = c;
 	h->clients = c;
-	h->st.clients++;
 	h->st.connected++;
 	pthread_mutex_unlock(&h->lock);
+	return c;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	return sse_client_read(cls, buf, max);
+}
+
+static void reader_free(void *cls)
+{
+	sse_client_detach(cls);
+}
+
+struct MHD_Response *sse_client_new(struct sse_hub *h,
+    struct MHD_Connection *conn, const char *session_id)
+{
+	struct sse_client *c = sse_client_attach(h, conn, session_id);
+	struct MHD_Response *r;
+
+	if (c == NULL)
+		return NULL;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+	    reader, c, reader_free);
+	if (r == NULL)
+		sse_client_detach(c);
 	return r;
 }
 
 void sse_close_session(struct sse_hub *h, const char *session_id)
 {
-	struct client *c;
+	struct sse_client *c;
 
 	if (!req_token_valid(session_id))
 		return;
@@ -303,7 +333,7 @@ void sse_close_session(struct sse_hub *h, const char *session_id)
 void sse_close_all(struct sse_hub *h)
 {
 	struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
-	struct client *c;
+	struct sse_client *c;
 	bool empty = false;
 	int i;
 
@@ -325,4 +355,11 @@ void sse_stats(struct sse_hub *h, struct sse_stats *st)
 	pthread_mutex_lock(&h->lock);
 	*st = h->st;
 	pthread_mutex_unlock(&h->lock);
+}
+
+void sse_hub_set_hooks(struct sse_hub *h, void (*suspend)(void *conn),
+    void (*resume)(void *conn))
+{
+	h->suspend = suspend;
+	h->resume = resume;
 }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct MHD_Connection;
 struct MHD_Response;
@@ -58,5 +59,18 @@ void sse_close_session(struct sse_hub *h, const char *session_id);
 void sse_close_all(struct sse_hub *h);
 
 void sse_stats(struct sse_hub *h, struct sse_stats *st);
+
+/* What sse_client_new() is made of, for tests that drive the queues
+ * without a socket: attach a client (NULL when full), read from it as
+ * libmicrohttpd would (bytes, 0 after suspending it, or
+ * MHD_CONTENT_READER_END_OF_STREAM once closed), detach it.  The hooks
+ * replace MHD_suspend_connection() and MHD_resume_connection(). */
+struct sse_client;
+struct sse_client *sse_client_attach(struct sse_hub *h, void *conn,
+    const char *session_id);
+ssize_t sse_client_read(struct sse_client *c, char *buf, size_t max);
+void sse_client_detach(struct sse_client *c);
+void sse_hub_set_hooks(struct sse_hub *h, void (*suspend)(void *conn),
+    void (*resume)(void *conn));
 
 #endif
