@@ -178,6 +178,9 @@ down_from=$(($(date +%s%3N) + 700))
 check "source-down event of plc-01 in the hub's log" wait_until 15 \
     grep -q "\"topic\":\"$prefix/plc-01/event\",\"reason\":\"event source-down\"" \
     "$rejects"
+check "... and the historian's source-down alarm (issue #15)" wait_until 5 \
+    grep -q "ALARM raise #[0-9]* plc-01 source-down critical" \
+    "${plant_logs:-$lib_tmp}/historian.log"
 sleep 8
 down_to=$(date +%s%3N)
 check "PLC restarted" start_plc
@@ -187,6 +190,8 @@ check "readings of plc-01 resume by themselves" wait_until 20 \
 check "source-up event of plc-01 in the hub's log" wait_until 15 \
     grep -q "\"topic\":\"$prefix/plc-01/event\",\"reason\":\"event source-up\"" \
     "$rejects"
+check "... which clears the alarm" grep -q \
+    "ALARM clear #[0-9]* plc-01 source-down" "${plant_logs:-$lib_tmp}/historian.log"
 check "no reading of plc-01 while it was down" "$PY" - "$prod" \
     "$down_from" "$down_to" <<'EOT'
 import json, sys

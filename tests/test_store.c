@@ -2,7 +2,9 @@
  * (src/hub/logline.c), against real SQLite files in a temporary
  * directory: rows exactly once, the log position committed with the rows
  * (a crash mid-batch loses both), catch-up and rebuild equal to the live
- * path, across rotation, an unreadable database made anew, retention. */
+ * path, across rotation, an unreadable database made anew, retention;
+ * the alarms kept beside the readings (schema 2, a version 1 store
+ * migrated in place, carried over by a rebuild). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -442,6 +444,151 @@ static void test_retain(void)
 	CHECK(count_rows(db) == 60);
 }
 
+static int collect(void *ctx, const struct alarm *a)
+{
+	struct alarm *out = ctx;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (out[i].id == 0) {
+			out[i] = *a;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+static int last_of(void *ctx, const char *node, int64_t received)
+{
+	if (strcmp(node, "n1") == 0)
+		*(int64_t *)ctx = received;
+	return 0;
+}
+
+static int64_t one_int(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &q, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	} else {
+		CHECK_FAIL("%s: %s: %s", db_path, sql, sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_alarms(void)
+{
+	char db[512], log[512];
+	const char *paths[1] = { log };
+	struct alarm a = { .kind = ALARM_THRESHOLD, .severity = 1,
+	    .start = 1765000005000, .peak = 8.25 }, open[4], *rows;
+	struct alarm_threshold t[2] = { { "p", 8, 9.5, false },
+	    { "level", 20, 5, true } };
+	struct store *s;
+	uint64_t lines, bad;
+	int64_t last = 0;
+	size_t n;
+
+	store_remove(path_in(db, "al.db"));
+	unlink(path_in(log, "al.log"));
+	write_log(log, 1, 20);
+	CHECK(store_open(&s, db) == 0);
+	CHECK(store_catch_up(s, paths, 1, &lines, &bad) == 0);
+	snprintf(a.node, sizeof(a.node), "n1");
+	snprintf(a.field, sizeof(a.field), "p");
+	snprintf(a.detail, sizeof(a.detail), "p 8.25");
+	CHECK(store_alarm_add(s, &a) == 0 && a.id == 1);
+	a.severity = 2;
+	a.peak = 9.75;
+	CHECK(store_alarm_update(s, &a) == 0);
+	a.id = 0;
+	a.kind = ALARM_SILENT;
+	a.field[0] = '\0';
+	a.peak = NAN;
+	CHECK(store_alarm_add(s, &a) == 0 && a.id == 2);
+	a.end = 1765000009000;
+	CHECK(store_alarm_update(s, &a) == 0);	/* cleared */
+	CHECK(store_thresholds_set(s, t, 2) == 0);
+	CHECK(store_stat_set(s, "readings_logged", 20, 1765000010000) == 0);
+	CHECK(store_stat_set(s, "readings_logged", 21, 1765000011000) == 0);
+	CHECK(store_commit(s) == 0);
+	memset(open, 0, sizeof(open));
+	CHECK(store_alarms_open(s, collect, open) == 0);
+	CHECK(open[0].id == 1 && open[1].id == 0);
+	CHECK(open[0].severity == 2 && open[0].peak == 9.75 &&
+	    open[0].kind == ALARM_THRESHOLD && strcmp(open[0].field, "p") == 0 &&
+	    open[0].start == 1765000005000 && open[0].end == 0);
+	CHECK(store_nodes_last(s, last_of, &last) == 0 && last > 0);
+	store_close(s);
+	CHECK(one_int(db, "SELECT count(*) FROM thresholds WHERE field = "
+	    "'level' AND direction = 'below'") == 1);
+	CHECK(one_int(db, "SELECT value FROM historian_stats") == 21);
+	CHECK(one_int(db, "SELECT count(*) FROM alarms WHERE field IS NULL "
+	    "AND peak IS NULL AND end = 1765000009000") == 1);
+
+	/* A rebuild: made anew from the log, its alarms carried over. */
+	CHECK(store_alarms_save(db, &rows, &n) == 0 && n == 2);
+	CHECK(store_remove(db) == 0);
+	CHECK(store_open(&s, db) == 0);
+	CHECK(store_alarms_restore(s, rows, n) == 0);
+	free(rows);
+	CHECK(store_catch_up(s, paths, 1, &lines, &bad) == 0);
+	store_close(s);
+	CHECK(one_int(db, "SELECT count(*) FROM alarms WHERE (id = 1 AND "
+	    "severity = 2 AND end IS NULL) OR (id = 2 AND end IS NOT NULL)") ==
+	    2);
+	CHECK(store_alarms_save(path_in(log, "none.db"), &rows, &n) == 0 &&
+	    n == 0 && rows == NULL);
+}
+
+/* A version 1 store (before the alarms): migrated in place, its rows
+ * kept, and its readings not read again. */
+static void test_migrate_v1(void)
+{
+	char db[512], log[512], *before, *after;
+	const char *paths[1] = { log };
+	struct store *s;
+	uint64_t lines, bad;
+	sqlite3 *h;
+
+	store_remove(path_in(db, "v1.db"));
+	unlink(path_in(log, "v1.log"));
+	write_log(log, 1, 30);
+	CHECK(store_open(&s, db) == 0);
+	CHECK(store_catch_up(s, paths, 1, &lines, &bad) == 0);
+	store_close(s);
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "DROP TABLE alarms; DROP TABLE historian_stats; "
+	    "DROP TABLE thresholds; PRAGMA user_version = 1;", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	before = dump(db);
+	CHECK(store_open(&s, db) == 0);
+	CHECK(store_catch_up(s, paths, 1, &lines, &bad) == 0);
+	CHECK(store_counters(s)->added == 0);
+	store_close(s);
+	after = dump(db);
+	CHECK(before && after && strcmp(before, after) == 0);
+	CHECK(one_int(db, "PRAGMA user_version") == STORE_SCHEMA_VERSION);
+	CHECK(one_int(db, "SELECT count(*) FROM alarms") == 0);
+	CHECK(one_int(db, "SELECT count(*) FROM historian_stats") == 0);
+	free(before);
+	free(after);
+	/* A later version than ours is refused, not migrated. */
+	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "PRAGMA user_version = 3;", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_close(h);
+	CHECK(store_open(&s, db) == -EBADMSG && s == NULL);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -459,6 +606,8 @@ int main(void)
 	RUN(test_rotation);
 	RUN(test_unreadable_rebuilt);
 	RUN(test_retain);
+	RUN(test_alarms);
+	RUN(test_migrate_v1);
 	if (check_tests_failed == 0) {
 		char cmd[512];
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -51,8 +52,23 @@ static bool answer_complete(const struct wg_buf *r)
 	return r->s != NULL && strstr(r->s, "\n\n") != NULL;
 }
 
-int wg_ipc_exchange(const char *ifname, const char *req,
-    struct wg_buf *reply)
+/* A daemon that stops answering makes the socket calls fail with
+ * -EAGAIN after timeout_ms (0: wait for ever). */
+static int set_timeout(int fd, int timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+	    .tv_usec = (timeout_ms % 1000) * 1000 };
+
+	if (timeout_ms <= 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int exchange(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms)
 {
 	char chunk[4096];
 	ssize_t n;
@@ -61,7 +77,8 @@ int wg_ipc_exchange(const char *ifname, const char *req,
 	fd = wg_ipc_connect(ifname);
 	if (fd < 0)
 		return fd;
-	if ((ret = send_all(fd, req, strlen(req))) < 0)
+	if ((ret = set_timeout(fd, timeout_ms)) < 0 ||
+	    (ret = send_all(fd, req, strlen(req))) < 0)
 		goto out;
 	wg_buf_printf(reply, "%s", "");
 	while (!reply->failed && !answer_complete(reply)) {
@@ -84,6 +101,12 @@ out:
 	return ret;
 }
 
+int wg_ipc_exchange(const char *ifname, const char *req,
+    struct wg_buf *reply)
+{
+	return exchange(ifname, req, reply, 0);
+}
+
 int wg_ipc_errno(const char *reply)
 {
 	const char *v = wg_ipc_value(reply, "errno");
@@ -93,10 +116,16 @@ int wg_ipc_errno(const char *reply)
 
 int wg_ipc_call(const char *ifname, const char *req, struct wg_buf *reply)
 {
+	return wg_ipc_call_timeout(ifname, req, reply, 0);
+}
+
+int wg_ipc_call_timeout(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms)
+{
 	struct wg_buf local = { 0 }, *r = reply ? reply : &local;
 	int ret;
 
-	ret = wg_ipc_exchange(ifname, req, r);
+	ret = exchange(ifname, req, r, timeout_ms);
 	if (ret == 0)
 		ret = wg_ipc_errno(r->s);
 	wg_buf_free(&local);

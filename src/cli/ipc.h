@@ -27,6 +27,12 @@ int wg_ipc_errno(const char *reply);
  * outcome matters; otherwise the caller frees it, whatever the result. */
 int wg_ipc_call(const char *ifname, const char *req, struct wg_buf *reply);
 
+/* The same, for a long-running program that must not hang on a daemon
+ * that stops answering: each send or read waits at most timeout_ms (0:
+ * for ever), else -EAGAIN. */
+int wg_ipc_call_timeout(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms);
+
 /* The value of "key=" in an answer (up to its newline), or NULL. */
 const char *wg_ipc_value(const char *reply, const char *key);
 

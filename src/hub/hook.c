@@ -50,8 +50,13 @@ int hook_environment(const struct alarm *a, enum alarm_event ev, char *buf,
 	snprintf(start, sizeof(start), "%" PRId64, a->start);
 	if (a->end > 0)
 		snprintf(end, sizeof(end), "%" PRId64, a->end);
-	if (!isnan(a->peak))
-		snprintf(peak, sizeof(peak), "%.17g", a->peak);
+	if (!isnan(a->peak)) {
+		/* The shortest of 15 or 17 digits that reads back exactly:
+		 * 10.2, not 10.199999999999999. */
+		snprintf(peak, sizeof(peak), "%.15g", a->peak);
+		if (strtod(peak, NULL) != a->peak)
+			snprintf(peak, sizeof(peak), "%.17g", a->peak);
+	}
 	if (add(buf, cap, &len, "ID", id) < 0 ||
 	    add(buf, cap, &len, "EVENT", alarm_event_name(ev)) < 0 ||
 	    add(buf, cap, &len, "NODE", a->node) < 0 ||
@@ -152,7 +157,7 @@ static void spawner_main(int sock, const char *cmd)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
-	if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC)) < 0)
+	if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		_exit(1);
 	while (open || nkids > 0) {
 		/* A full house reads no more: the socket's queue holds the

@@ -154,8 +154,11 @@ static void on_peers(struct ev_loop *loop, ev_timer *t, int revents)
 	int ret;
 
 	/* The daemon's local socket answers at once (it is not the
-	 * network): a blocking exchange, every WATCH_PEERS_SECONDS. */
-	ret = wg_ipc_call(w->cfg.interface, "get=1\n\n", &reply);
+	 * network): a blocking exchange, every WATCH_PEERS_SECONDS, that
+	 * gives up on a daemon that hangs rather than hold up the
+	 * readings. */
+	ret = wg_ipc_call_timeout(w->cfg.interface, "get=1\n\n", &reply,
+	    WATCH_UAPI_TIMEOUT_MS);
 	if (ret == 0)
 		ret = peers_parse(reply.s, peer_seen, w);
 	wg_buf_free(&reply);	/* wiped: it held the private key */

@@ -35,6 +35,7 @@ enum {
 	WATCH_TICK_SECONDS = 1,
 	WATCH_STATS_SECONDS = 2,
 	WATCH_PEERS_SECONDS = 10,
+	WATCH_UAPI_TIMEOUT_MS = 2000,
 };
 
 struct watch_config {
