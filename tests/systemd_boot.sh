@@ -31,16 +31,18 @@ lib_init
 include=systemd,systemd-sysv,dbus,iproute2,adduser,mosquitto,mosquitto-clients
 include=$include,nftables,wireguard-tools,android-libboringssl,libev4
 include=$include,libcjson1,libseccomp2,libmosquitto1
-if [ ! -d "$cache/root-v1" ]; then
+# The store (wgu-historian, wgu-query) and wgu-modbus: root-v2.
+include=$include,libsqlite3-0,libssl3,libmodbus5,util-linux
+if [ ! -d "$cache/root-v2" ]; then
 	uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/debian.sources \
 	    2>/dev/null | grep -v security | head -n1 | awk '{print $2}')
 	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 == "bookworm" {
 	    print $2; exit }' /etc/apt/sources.list)
-	echo "  debootstrap into $cache/root-v1 from $uri"
+	echo "  debootstrap into $cache/root-v2 from $uri"
 	mkdir -p "$cache" && rm -rf "$cache/root.tmp" &&
 	    debootstrap --variant=minbase --include="$include" bookworm \
 	    "$cache/root.tmp" "$uri" >"$lib_tmp/debootstrap.out" 2>&1 &&
-	    mv "$cache/root.tmp" "$cache/root-v1" || {
+	    mv "$cache/root.tmp" "$cache/root-v2" || {
 		tail -n 20 "$lib_tmp/debootstrap.out"
 		not_ok "debootstrap"
 		lib_summary
@@ -62,7 +64,7 @@ ok "the packages build from the release tarball"
 
 # ---------------------------------------------------------------- containers
 for c in hub edge; do
-	cp -a "$cache/root-v1" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
+	cp -a "$cache/root-v2" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
 done
 
 # Set and read through eval.
@@ -135,8 +137,8 @@ for c in hub edge; do
 	[ "$c" = hub ] && pkgs="$pkgs /debs/wgu-hub_*.deb"
 	[ "$c" = edge ] && pkgs="$pkgs /debs/wgu-edge_*.deb"
 	check "$c: the packages install" in_c "$c" sh -c \
-	    "dpkg -i $pkgs >/tmp/dpkg.out 2>&1" ||
-	    tail "$lib_tmp/$c/tmp/dpkg.out"
+	    "dpkg -i $pkgs >/var/tmp/dpkg.out 2>&1" ||
+	    tail "$lib_tmp/$c/var/tmp/dpkg.out"
 done
 users() { in_c "$1" getent passwd "$2" "$3" >/dev/null; }
 check "hub: users wgu and wgu-historian made" users hub wgu wgu-historian
