@@ -9,8 +9,9 @@ wgu-dashboard.  Run with /usr/bin/python3 (python3-selenium).
 
 sse: N event streams (/events, each its own login and session) in one
 process, read with non-blocking sockets; from EPOCH on for S seconds,
-every reading's latency = its arrival here minus its "received" time at
-the hub.  browser: one headless Chromium on the overview; its load time
+the readings of every stream counted and, on --probes of them, every
+reading's latency = its arrival here minus its "received" time at the
+hub (parsing them all would make this process the bottleneck).  browser: one headless Chromium on the overview; its load time
 (from navigation to N tiles drawn, three loads), then the latency of the
 readings as the page's own event handler gets them (wgu.onReading).
 Each prints one JSON object on stdout.
@@ -85,7 +86,8 @@ def sse(a, password):
                    'Accept: text/event-stream\r\n\r\n' % (host, cookie))
                   .encode())
         s.setblocking(False)
-        c = {'sock': s, 'buf': b'', 'head': False, 'events': 0}
+        c = {'sock': s, 'buf': b'', 'head': False, 'events': 0,
+             'probe': i < a.probes}
         clients.append(c)
         sel.register(s, selectors.EVENT_READ, c)
     hist = Hist()
@@ -118,11 +120,13 @@ def sse(a, password):
                 c['buf'] = buf
                 continue
             done, c['buf'] = buf[:cut], buf[cut + 2:]
-            measuring = now >= a.start_at * 1000
+            if now < a.start_at * 1000:
+                continue
+            if not c['probe']:
+                c['events'] += done.count(b'event: reading')
+                continue
             for ev in done.split(b'\n\n'):
                 if not ev.startswith(b'event: reading'):
-                    continue
-                if not measuring:
                     continue
                 c['events'] += 1
                 m = RECEIVED.search(ev)
@@ -194,6 +198,7 @@ def main():
     ap.add_argument('--user', required=True)
     ap.add_argument('--password-file', required=True)
     ap.add_argument('--clients', type=int, default=1)
+    ap.add_argument('--probes', type=int, default=5)
     ap.add_argument('--nodes', type=int, default=1)
     ap.add_argument('--start-at', type=float, required=True)
     ap.add_argument('--seconds', type=float, default=30)

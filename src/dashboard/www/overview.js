@@ -4,7 +4,10 @@
  * gaps; a node silent for longer than the server's silent_after is grey,
  * striped and says SILENT.  /api/nodes once and every 15 s to resync;
  * between, readings arrive on the event stream and are drawn at the next
- * animation frame. */
+ * animation frame.  With a thousand nodes only the tiles on screen are
+ * drawn (an IntersectionObserver says which); the others are brought up
+ * to date when they scroll into view, and the summary counts them all
+ * from the data. */
 'use strict';
 
 (function () {
@@ -14,6 +17,8 @@
 	const summaryEl = document.getElementById('summary');
 	const errorEl = document.getElementById('error');
 	const nodes = new Map();
+	/* Node names in tile order (sorted). */
+	const order = [];
 	const dirty = new Set();
 	const openedAt = Date.now();
 	let silentAfter = 10;
@@ -58,22 +63,38 @@
 		    rate: rate, gaps: gaps, alarms: alarms };
 	}
 
+	/* Whether a tile is on screen: only those are drawn. */
+	const observer = new IntersectionObserver(function (entries) {
+		entries.forEach(function (e) {
+			const n = nodes.get(e.target.dataset.node);
+			if (!n)
+				return;
+			n.visible = e.isIntersecting;
+			if (n.visible && n.stale)
+				render(n);
+		});
+	}, { rootMargin: '200px' });
+
 	/* The node's entry, with its tile placed in name order. */
 	function entry(name) {
 		let n = nodes.get(name);
 		if (n)
 			return n;
 		n = { name: name, data: {}, arrivals: [], serverSilent: false,
-		    alarmKey: null, ui: makeTile(name) };
+		    alarmKey: null, visible: false, stale: true,
+		    ui: makeTile(name) };
 		nodes.set(name, n);
-		let before = null;
-		for (const child of tilesEl.children) {
-			if (child.dataset.node > name) {
-				before = child;
-				break;
-			}
+		let lo = 0, hi = order.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (order[mid] < name)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		tilesEl.insertBefore(n.ui.tile, before);
+		tilesEl.insertBefore(n.ui.tile, tilesEl.children[lo] || null);
+		order.splice(lo, 0, name);
+		observer.observe(n.ui.tile);
 		renderAlarms(n);
 		return n;
 	}
@@ -89,10 +110,14 @@
 		return n.serverSilent || age === null || age > silentAfter;
 	}
 
-	function rateOf(n) {
+	function trimArrivals(n) {
 		const cut = Date.now() - RATE_WINDOW_MS;
 		while (n.arrivals.length && n.arrivals[0] < cut)
 			n.arrivals.shift();
+	}
+
+	function rateOf(n) {
+		trimArrivals(n);
 		if (Date.now() - openedAt < RATE_WINDOW_MS)
 			return n.data.rate;
 		return n.arrivals.length / (RATE_WINDOW_MS / 1000);
@@ -132,7 +157,13 @@
 		n.ui.state.textContent = label.toUpperCase();
 	}
 
+	/* The tile from n.data; later, when the tile is off screen. */
 	function render(n) {
+		if (!n.visible) {
+			n.stale = true;
+			return;
+		}
+		n.stale = false;
 		const d = n.data;
 		fields.forEach(function (f) {
 			const e = n.ui.values[f.key];
@@ -173,7 +204,6 @@
 		frame = 0;
 		dirty.forEach(render);
 		dirty.clear();
-		renderSummary();
 	}
 
 	function schedule(n) {
@@ -217,6 +247,7 @@
 		n.data = Object.assign(keep, r);
 		n.serverSilent = false;
 		n.arrivals.push(Date.now());
+		trimArrivals(n);
 		schedule(n);
 	});
 
@@ -266,7 +297,10 @@
 	resync();
 	setInterval(resync, RESYNC_MS);
 	setInterval(function () {
-		nodes.forEach(renderAge);
+		nodes.forEach(function (n) {
+			if (n.visible)
+				renderAge(n);
+		});
 		renderSummary();
 	}, 1000);
 })();
