@@ -160,7 +160,7 @@ def browser(a, password):
         deadline = time.monotonic() + 30
         while d.current_url.endswith('/login') and time.monotonic() < deadline:
             time.sleep(0.05)
-        loads = []
+        loads, api = [], []
         for _ in range(3):
             t0 = time.monotonic()
             d.get(a.base + '/')
@@ -172,6 +172,11 @@ def browser(a, password):
                     break
                 time.sleep(0.01)
             loads.append(round(time.monotonic() - t0, 3))
+            # How long /api/nodes itself took, as the page saw it.
+            api.append(d.execute_script(
+                "const r = performance.getEntriesByType('resource').filter("
+                "e => e.name.indexOf('/api/nodes') >= 0)[0];"
+                "return r ? Math.round(r.responseEnd - r.startTime) : null;"))
         d.execute_script('window.benchLat = [];'
                          'wgu.onReading(function (r) {'
                          ' window.benchLat.push(Date.now() - r.received); });')
@@ -186,6 +191,7 @@ def browser(a, password):
             hist.add(ms)
         out = hist.summary()
         out['loads_s'] = loads
+        out['api_nodes_ms'] = api
         return out
     finally:
         d.quit()
