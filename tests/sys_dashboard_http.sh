@@ -11,7 +11,8 @@
 #   access:   pages 303 to /login and API 401 without a session; ack
 #             without or with a wrong CSRF token 403, a viewer's 403;
 #             nonsense parameters 400, unknown paths 404, wrong methods
-#             405, traversal under /static/ 404, a big body 413
+#             405, traversal under /static/ 404, a big body 413, a body
+#             that is no form 415
 #   headers:  CSP default-src 'self', nosniff, DENY, no-store on the API
 #   live:     a reading published to the broker reaches /events
 #   metrics:  /metrics on the metrics port without login, not on the main
@@ -264,6 +265,12 @@ check "a NUL in the path: 400" status_is 400 "$URL/node/a%00b"
 head -c 20000 /dev/zero | tr '\0' a >"$T/big"
 check "a body over 8 KiB: 413" status_is 413 $A -H "X-CSRF-Token: $csrf" \
     --data-binary "@$T/big" "$URL/api/alarms/1/ack"
+check "a chunked body over 8 KiB: 413" status_is 413 $A \
+    -H "X-CSRF-Token: $csrf" -H 'Transfer-Encoding: chunked' \
+    --data-binary "@$T/big" "$URL/api/alarms/1/ack"
+check "a JSON body where a form is taken: 415" status_is 415 $A \
+    -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    --data-binary '{}' "$URL/api/alarms/1/ack"
 
 # ---------------------------------------------------------------- CSRF
 step "CSRF and roles"
@@ -362,6 +369,11 @@ check "the main port does not serve /metrics" status_is 404 $A \
     "$URL/metrics"
 check "the metrics port serves nothing else" status_is 404 \
     http://127.0.0.1:9108/api/nodes
+metrics_post() {
+	status_is 405 -X POST http://127.0.0.1:9108/metrics &&
+	    header allow | grep -q 'GET, HEAD'
+}
+check "POST /metrics: 405 with Allow" metrics_post
 
 # ---------------------------------------------------------------- sandbox
 step "sandbox"

@@ -1022,6 +1022,45 @@ out:
 	dash_data_free(d);
 }
 
+/* The historian's --rebuild removes the store and makes a new one: the
+ * dashboard notices the new file instead of reading the old one's
+ * ghost. */
+static void test_store_replaced(void)
+{
+	struct store_position pos = { 1, 2, 100, 1 };
+	struct dash_data *d = open_data(db_path);
+	struct dash_reply r = { 0 };
+	struct telemetry_reading rd;
+	struct store *s;
+
+	if (d == NULL)
+		return;
+	history(d, "n1", T0, T0 + 1000, DASH_FIELD_P, false, &r);
+	CHECK(r.status == 200);
+	dash_reply_free(&r);
+	CHECK(store_remove(db_path) == 0);
+	history(d, "n1", T0, T0 + 1000, DASH_FIELD_P, false, &r);
+	CHECK(r.status == 503);
+	dash_reply_free(&r);
+	if (store_open(&s, db_path) != 0) {
+		CHECK_FAIL("store_open");
+		dash_data_free(d);
+		return;
+	}
+	reading(&rd, "n7", T0, 1, 4.25);
+	CHECK(store_add(s, &rd, (uint64_t)T0 + 3, T0, &pos) == 1);
+	CHECK(store_commit(s) == 0);
+	history(d, "n7", T0, T0 + 1000, DASH_FIELD_P, false, &r);
+	CHECK(r.status == 200 && r.body && strstr(r.body, "[[1765000000000,"
+	    "4.25,4.25,4.25]]"));
+	dash_reply_free(&r);
+	history(d, "n1", T0, T0 + 1000, DASH_FIELD_P, false, &r);
+	CHECK(r.status == 404);
+	dash_reply_free(&r);
+	store_close(s);
+	dash_data_free(d);
+}
+
 static void cleanup(void)
 {
 	char cmd[300];
@@ -1055,6 +1094,7 @@ int main(void)
 	RUN(test_feed);
 	RUN(test_feed_broker);
 	RUN(test_metrics);
+	RUN(test_store_replaced);
 	cleanup();
 	return check_summary();
 }

@@ -617,6 +617,38 @@ static void test_sse_queue(void)
 	sse_hub_free(h);
 }
 
+static bool only_a(void *arg, const char *id)
+{
+	(*(int *)arg)++;
+	return strcmp(id, sid_a) == 0;
+}
+
+static void test_sse_sessions(void)
+{
+	struct sse_hub *h = sse_hub_new(4, 16, 4096);
+	struct sse_client *a, *b;
+	char buf[64];
+	int asked = 0;
+
+	if (h == NULL)
+		return;
+	sse_hub_set_hooks(h, fake_suspend, fake_resume);
+	a = sse_client_attach(h, (void *)1, sid_a);
+	b = sse_client_attach(h, (void *)2, sid_b);
+	if (a == NULL || b == NULL)
+		return;
+	sse_check_sessions(h, only_a, &asked);
+	CHECK(asked == 2);
+	CHECK(sse_read_all(a, buf, sizeof(buf)) == 9);	/* hello */
+	CHECK(sse_client_read(b, buf, sizeof(buf)) ==
+	    MHD_CONTENT_READER_END_OF_STREAM);
+	sse_check_sessions(h, only_a, &asked);
+	CHECK(asked == 3);			/* closed ones not asked */
+	sse_client_detach(a);
+	sse_client_detach(b);
+	sse_hub_free(h);
+}
+
 static void test_sse_bytes(void)
 {
 	struct sse_hub *h = sse_hub_new(4, 100, 64);
@@ -681,6 +713,7 @@ int main(void)
 	RUN(test_ratelimit_bounded);
 	RUN(test_sse_queue);
 	RUN(test_sse_bytes);
+	RUN(test_sse_sessions);
 	RUN(test_relay_strip);
 	{
 		char cmd[128];

@@ -59,10 +59,22 @@ int dash_reply_error(struct dash_reply *r, int status, const char *msg)
 
 struct sqlite3 *dash_store(struct dash_data *d, char err[static DASH_ERR_MAX])
 {
+	struct stat st;
 	int rc;
 
+	if (stat(d->db_path, &st) < 0) {
+		snprintf(err, DASH_ERR_MAX, "store %s: %s", d->db_path,
+		    strerror(errno));
+		dash_store_reset(d);
+		return NULL;
+	}
+	if (d->store && (st.st_dev != d->store_dev ||
+	    st.st_ino != d->store_ino))
+		dash_store_reset(d);
 	if (d->store)
 		return d->store;
+	d->store_dev = st.st_dev;
+	d->store_ino = st.st_ino;
 	/* NOMUTEX: store_lock already serialises every use. */
 	rc = sqlite3_open_v2(d->db_path, &d->store, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL);

@@ -212,6 +212,19 @@ static bool csrf_ok(struct http_request *rq)
 	return token != NULL && sessions_csrf_ok(&rq->session, token);
 }
 
+/* 405 with the methods the resource takes. */
+static enum MHD_Result not_allowed(struct http_request *rq, unsigned methods)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+	struct MHD_Response *r = http_buffer("application/json",
+	    strdup(body), sizeof(body) - 1);
+
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+		    req_allow_header(methods));
+	return http_send(rq, 405, r, CACHE_NONE);
+}
+
 /* The checks every route shares, in order: target, route, method,
  * query, body, origin, session, CSRF.  Then the route's handler. */
 static enum MHD_Result dispatch(struct http_request *rq)
@@ -223,15 +236,8 @@ static enum MHD_Result dispatch(struct http_request *rq)
 		return http_error(rq, 400, "malformed request target");
 	if (rq->t.route == ROUTE_NONE)
 		return http_error(rq, 404, "no such resource");
-	if (!(info->methods & rq->method)) {
-		struct MHD_Response *r = http_buffer("application/json",
-		    strdup("{\"error\":\"method not allowed\"}"), 31);
-
-		if (r)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-			    req_allow_header(info->methods));
-		return http_send(rq, 405, r, CACHE_NONE);
-	}
+	if (!(info->methods & rq->method))
+		return not_allowed(rq, info->methods);
 	if (rq->t.query && rq->t.query_len > 0 && !info->query)
 		return http_error(rq, 400, "this resource takes no query "
 		    "parameters");
@@ -264,6 +270,17 @@ static enum MHD_Result dispatch(struct http_request *rq)
 	return pages_handle(rq);
 }
 
+/* The Content-Length header's value; 0 when absent or unreadable (MHD
+ * itself refuses a malformed one). */
+static unsigned long long announced_length(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return v && strspn(v, "0123456789") == strlen(v) && *v ?
+	    strtoull(v, NULL, 10) : 0;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls)
@@ -280,6 +297,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 			rq->target_ret = req_target_parse(rq->target,
 			    rq->metrics, &rq->t);
 		client_address(rq);
+		/* A body announced too big is refused before it is read
+		 * (one sent chunked is read and dropped). */
+		if (announced_length(c) > HTTP_BODY_MAX)
+			return http_error(rq, 413, "request body too large");
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -301,8 +322,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 			return http_error(rq, 400, "malformed request target");
 		if (rq->t.route != ROUTE_METRICS)
 			return http_error(rq, 404, "only /metrics here");
-		if (!(rq->method & (REQ_GET | REQ_HEAD)))
-			return http_error(rq, 405, "method not allowed");
+		if (!(rq->method & req_route_info(ROUTE_METRICS)->methods))
+			return not_allowed(rq,
+			    req_route_info(ROUTE_METRICS)->methods);
 		return api_metrics(rq);
 	}
 	return dispatch(rq);
@@ -443,7 +465,19 @@ void http_event(void *arg, const char *event, const char *json)
 	sse_publish(s->sse, event, json);
 }
 
+/* An open event stream is a page in use: it keeps its session from
+ * going idle (not past its absolute end, when the stream closes and the
+ * page's reconnection meets 401). */
+static bool session_alive(void *arg, const char *id)
+{
+	struct http_server *s = arg;
+	struct session_info info;
+
+	return sessions_lookup(s->sessions, id, http_now_ms(), &info);
+}
+
 void http_keepalive(struct http_server *s)
 {
+	sse_check_sessions(s->sse, session_alive, s);
 	sse_keepalive(s->sse);
 }

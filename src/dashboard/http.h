@@ -44,7 +44,8 @@ void http_free(struct http_server *s);
  * client. */
 void http_event(void *arg, const char *event, const char *json);
 
-/* Every 15 s: the SSE keepalive comment. */
+/* Every 15 s: the SSE keepalive comment; streams whose session has
+ * ended are closed, the others keep their session from going idle. */
 void http_keepalive(struct http_server *s);
 
 #endif

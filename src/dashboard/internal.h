@@ -47,14 +47,17 @@ struct dash_data {
 	 * question of an HTTP thread never holds up the live feed. */
 	pthread_mutex_t store_lock, acks_lock;
 	struct sqlite3 *store;		/* read-only; NULL until opened */
+	uint64_t store_dev, store_ino;	/* the file it opened */
 	struct sqlite3 *acks;
 	struct fleet *fleet;
 	struct dash_feed *feed;		/* NULL unless started */
 	struct dash_counters counters;
 };
 
-/* data.c.  The store connection, opening it when needed; call with
- * store_lock held.  NULL when the store cannot be opened (err says why). */
+/* data.c.  The store connection, opening it when needed, and again when
+ * the path names another file now (the historian's --rebuild makes a new
+ * database); call with store_lock held.  NULL when the store cannot be
+ * opened (err says why). */
 struct sqlite3 *dash_store(struct dash_data *d, char err[static DASH_ERR_MAX]);
 /* After an SQLite error on the store: closed, reopened next time. */
 void dash_store_reset(struct dash_data *d);

@@ -330,6 +330,20 @@ void sse_close_session(struct sse_hub *h, const char *session_id)
 	pthread_mutex_unlock(&h->lock);
 }
 
+void sse_check_sessions(struct sse_hub *h,
+    bool (*alive)(void *arg, const char *session_id), void *arg)
+{
+	struct sse_client *c;
+
+	pthread_mutex_lock(&h->lock);
+	for (c = h->clients; c; c = c->next)
+		if (!c->closing && !alive(arg, c->session)) {
+			c->closing = true;
+			wake(c);
+		}
+	pthread_mutex_unlock(&h->lock);
+}
+
 void sse_close_all(struct sse_hub *h)
 {
 	struct timespec ten_ms = { 0, 10 * 1000 * 1000 };

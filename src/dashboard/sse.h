@@ -11,6 +11,7 @@
 #ifndef WGU_DASHBOARD_SSE_H
 #define WGU_DASHBOARD_SSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,6 +53,12 @@ struct MHD_Response *sse_client_new(struct sse_hub *h,
 
 /* Ends the streams of a session (logout). */
 void sse_close_session(struct sse_hub *h, const char *session_id);
+
+/* Asks alive(arg, session_id) for every open stream and ends those whose
+ * session is not (expired).  Called under the hub's lock: alive must not
+ * call back into the hub. */
+void sse_check_sessions(struct sse_hub *h,
+    bool (*alive)(void *arg, const char *session_id), void *arg);
 
 /* Ends every stream and waits (up to about 2 s) until libmicrohttpd has
  * let go of them all: a daemon must not stop with suspended
