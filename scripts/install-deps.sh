@@ -7,11 +7,13 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config
   android-libboringssl-dev libev-dev libmosquitto-dev libcjson-dev libsqlite3-dev
-  libseccomp-dev libssl-dev libmodbus-dev"
+  libseccomp-dev libssl-dev libmodbus-dev
+  libpq-dev"
 TEST_PKGS="wireguard-go wireguard-tools mosquitto mosquitto-clients gnuplot-nox
   iproute2 iputils-ping iperf3 nftables conntrack procps psmisc android-boringssl
   clang libclang-rt-14-dev ethtool valgrind python3-paho-mqtt
-  python3-pymodbus python3-serial-asyncio"
+  python3-pymodbus python3-serial-asyncio
+  postgresql-15"
 # promtool checks the dashboard's /metrics text (tests/test_dashboard_data)
 # and `wgu stats --prometheus` (tests/sys_hostile.sh).
 TEST_PKGS="$TEST_PKGS prometheus"

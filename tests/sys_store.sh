@@ -143,11 +143,16 @@ check "--field p --every 1m: min <= avg <= max" sh -c "
     NR == 1 { ok = \$4 == \"p_min\" } NR > 1 && !(\$4 <= \$5 && \$5 <= \$6) {
     ok = 0 } END { exit !ok }'"
 # events: the episodes the log's statuses make (runs of status > 0 per
-# node by device time).
+# node by device time).  Readings of one node at the same device time are
+# one instant: a normal one beside an anomalous one lies between nothing
+# (wgu-query's rule), so each instant counts with its worst status.
 awk 'match($0, /"node_id":"[^"]*"/) { n = substr($0, RSTART + 11,
     RLENGTH - 12); match($0, /"ts":[0-9]+/); t = substr($0, RSTART + 5,
     RLENGTH - 5); match($0, /"status":[0-9]/); print n, t,
     substr($0, RSTART + 9, 1) }' "$prod.1" "$prod" | sort -k1,1 -k2,2n |
+    awk '$1 == n && $2 == t { if ($3 > s) s = $3; next }
+    NR > 1 { print n, t, s } { n = $1; t = $2; s = $3 }
+    END { if (NR) print n, t, s }' |
     awk '$1 != n { n = $1; prev = 0 } $3 > 0 && prev == 0 { e[$1]++ }
     { prev = $3 } END { for (k in e) print k, e[k] }' | sort \
     >"$lib_tmp/episodes.log"

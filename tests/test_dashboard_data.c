@@ -91,8 +91,9 @@ static void make_store(void)
 	store_close(s);
 }
 
-/* The alarms helper's tables, by the contract's schema (the historian
- * writes them; store.c does not have them yet on this branch). */
+/* Rows in the tables the historian's store has since schema 2
+ * (store_alarms.c), written in SQL so that a column can hold what the
+ * historian never writes (a detail longer than its own). */
 static void exec_store(const char *sql)
 {
 	sqlite3 *db;
@@ -108,15 +109,7 @@ static void exec_store(const char *sql)
 
 static void make_alarm_tables(void)
 {
-	exec_store("CREATE TABLE alarms (id INTEGER PRIMARY KEY, node TEXT "
-	    "NOT NULL, kind TEXT NOT NULL, field TEXT, severity INTEGER NOT "
-	    "NULL, start INTEGER NOT NULL, end INTEGER, peak REAL, detail "
-	    "TEXT);"
-	    "CREATE TABLE historian_stats (name TEXT PRIMARY KEY, value REAL "
-	    "NOT NULL, updated INTEGER NOT NULL);"
-	    "CREATE TABLE thresholds (field TEXT PRIMARY KEY, warning REAL, "
-	    "critical REAL, direction TEXT);"
-	    "INSERT INTO alarms VALUES (1, 'n1', 'threshold', 'p', 2, "
+	exec_store("INSERT INTO alarms VALUES (1, 'n1', 'threshold', 'p', 2, "
 	    "1765000100000, NULL, 9.75, 'p at or above 9.5');"
 	    "INSERT INTO alarms VALUES (2, 'n1', 'gap', NULL, 1, "
 	    "1765000200000, 1765000300000, NULL, 'seq 5..9');"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -154,6 +155,8 @@ static void spawner_main(int sock, const char *cmd)
 	ssize_t n;
 	int sfd;
 
+	/* In ps and the journal, apart from the historian it came from. */
+	(void)prctl(PR_SET_NAME, "wgu-alarm-hooks", 0, 0, 0);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);

@@ -73,6 +73,9 @@ struct ingest_config {
 	 * (device time) leave it; 0 keeps everything. */
 	const char *db;
 	int retain_days;
+	/* PostgreSQL (store_pg.h): libpq's conninfo, NULL for none, and
+	 * this historian's plant. */
+	const char *pg, *plant;
 	const struct ingest_observer *observer;	/* NULL: none */
 };
 
@@ -96,6 +99,7 @@ struct ingest {
 	struct store *store;		/* NULL: none, or given up on */
 	struct store_position pos;	/* the log's end, for the store */
 	ev_timer retain;
+	struct ingest_pg *pg;		/* NULL: no PostgreSQL */
 };
 
 /* Opens the logs and recovers them into dedup.  cfg's strings, dedup,

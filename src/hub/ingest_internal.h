@@ -5,6 +5,7 @@
 #ifndef WGU_HUB_INGEST_INTERNAL_H
 #define WGU_HUB_INGEST_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,20 @@ void ingest_store_mark_log(struct ingest *in, uint64_t lines);
  * database is moved aside (PATH.unreadable) and made anew.  0, or a
  * negative errno with *sp NULL. */
 int ingest_store_level(const struct ingest_config *cfg, struct store **sp);
+
+/* PostgreSQL's follower (ingest_pg.c): set up with the logs open,
+ * before the sandbox's drop (the files it reads are opened here); its
+ * thread started after it (and filtered like the rest).  Nothing without
+ * cfg.pg.  0 or -errno. */
+int ingest_pg_init(struct ingest *in);
+int ingest_pg_start(struct ingest *in);
+
+/* The log is synced up to in->pos: the follower may read that far
+ * (and run the retention when asked). */
+void ingest_pg_synced(struct ingest *in, bool retain);
+
+/* One last catch-up to in->pos, waited for a bounded time. */
+void ingest_pg_stop(struct ingest *in);
 
 /* The retention timer (in->retain): readings older than retain_days
  * leave the store. */

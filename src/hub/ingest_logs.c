@@ -22,7 +22,7 @@ static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 	struct ingest *in = w->data;
 	int ret;
 
-	if (in->store)
+	if (in->store || in->pg)
 		ingest_store_flush(in);
 	else if ((ret = histlog_sync(&in->log)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.log, strerror(-ret));
@@ -161,16 +161,19 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 		view_warn("%s: %s", cfg->log, strerror(-ret));
 		return ret;
 	}
-	if (cfg->db) {
+	if (cfg->db || cfg->pg) {
 		/* The log is the record: without its store the historian
 		 * still logs, and the next start catches the store up. */
-		if ((ret = ingest_store_level(cfg, &in->store)) < 0)
+		if (cfg->db && (ret = ingest_store_level(cfg, &in->store)) < 0)
 			view_warn("store %s: %s; logging without it", cfg->db,
 			    strerror(-ret));
 		if (in->store == NULL || store_position(in->store,
-		    &in->pos) < 0 || in->pos.offset != (uint64_t)in->log.size)
+		    &in->pos) < 0 || in->pos.offset != (uint64_t)in->log.size ||
+		    in->pos.dev == 0)
 			ingest_store_mark_log(in, r.lines + r.overlong);
 	}
+	if ((ret = ingest_pg_init(in)) < 0)
+		view_warn("postgresql: %s; logging without it", strerror(-ret));
 	for (i = 0; i < dedup_node_count(dedup); i++)
 		for (k = 0; k < (int)dedup_node_at(dedup, i)->nboots; k++)
 			gaps += dedup_node_at(dedup, i)->boots[k].ngaps;
@@ -192,10 +195,12 @@ void ingest_start(struct ingest *in)
 {
 	/* The store commits on the group commit timer whatever the fsync
 	 * policy. */
-	if (in->cfg.fsync == HISTLOG_FSYNC_INTERVAL || in->store)
+	if (in->cfg.fsync == HISTLOG_FSYNC_INTERVAL || in->store ||
+	    in->cfg.pg)
 		ev_timer_start(in->loop, &in->commit);
-	if (in->store && in->cfg.retain_days > 0)
+	if ((in->store || in->cfg.pg) && in->cfg.retain_days > 0)
 		ev_timer_start(in->loop, &in->retain);
+	ingest_pg_start(in);
 }
 
 void ingest_stop(struct ingest *in)
@@ -203,6 +208,7 @@ void ingest_stop(struct ingest *in)
 	ev_timer_stop(in->loop, &in->commit);
 	ev_timer_stop(in->loop, &in->retain);
 	ingest_store_flush(in);
+	ingest_pg_stop(in);
 	store_close(in->store);
 	in->store = NULL;
 	histlog_close(&in->log);

@@ -12,6 +12,7 @@
 
 #include "hub/ingest.h"
 #include "hub/ingest_internal.h"
+#include "hub/store_pg.h"
 
 /* A store that fails is closed and left to the next start, which catches
  * it up from the log: the log goes on either way. */
@@ -28,7 +29,7 @@ void ingest_store_flush(struct ingest *in)
 {
 	int ret;
 
-	if (in->store == NULL)
+	if (in->store == NULL && in->pg == NULL)
 		return;
 	if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
 	    (ret = histlog_sync(&in->log)) < 0) {
@@ -36,7 +37,8 @@ void ingest_store_flush(struct ingest *in)
 		    strerror(-ret));
 		return;
 	}
-	if ((ret = store_commit(in->store)) < 0)
+	ingest_pg_synced(in, false);
+	if (in->store && (ret = store_commit(in->store)) < 0)
 		store_give_up(in, ret);
 }
 
@@ -84,9 +86,10 @@ void ingest_on_retain(struct ev_loop *loop, ev_timer *w, int revents)
 	    (int64_t)in->cfg.retain_days * 86400000;
 	int64_t n;
 
+	ingest_store_flush(in);
+	ingest_pg_synced(in, true);
 	if (in->store == NULL)
 		return;
-	ingest_store_flush(in);
 	if (in->store == NULL)
 		return;
 	n = store_retain(in->store, cutoff);
@@ -152,6 +155,44 @@ int ingest_store_level(const struct ingest_config *cfg, struct store **sp)
 	return ret;
 }
 
+/* --rebuild --pg: the plant's rows made anew from the logs, timed. */
+static int rebuild_pg(const struct ingest_config *cfg, const char **paths,
+    int n)
+{
+	struct store *s;
+	struct timespec t0, t1;
+	uint64_t lines, bad;
+	char err[256];
+	double secs;
+	int ret;
+
+	if ((ret = store_open_pg(&s, cfg->pg, cfg->plant, err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "wgu-historian: postgresql: %s\n", err);
+		return ret;
+	}
+	ret = store_pg_forget(s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ret == 0)
+		ret = store_catch_up(s, paths, n, &lines, &bad);
+	if (ret == 0)
+		ret = store_commit(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (ret == 0)
+		printf("postgresql (plant %s): rebuilt from %d log%s: %" PRIu64
+		    " lines, %" PRIu64 " readings, %.2f s (%.0f readings/s)\n",
+		    cfg->plant, n, n == 1 ? "" : "s", lines,
+		    store_counters(s)->added, secs, secs > 0 ?
+		    (double)store_counters(s)->added / secs : 0.0);
+	else
+		fprintf(stderr, "wgu-historian: postgresql: %s\n",
+		    store_error(s));
+	store_close(s);
+	return ret;
+}
+
 int ingest_rebuild(const struct ingest_config *cfg)
 {
 	struct store *s;
@@ -163,7 +204,15 @@ int ingest_rebuild(const struct ingest_config *cfg)
 	double secs;
 	int n, ret;
 
-	/* Alarms are not in the logs: kept across the rebuild. */
+	if (cfg->db == NULL) {
+		if ((paths = log_paths(cfg, &n)) == NULL)
+			return -ENOMEM;
+		ret = rebuild_pg(cfg, paths, n);
+		free(paths);
+		return ret;
+	}
+	/* Alarms are not in the logs: kept across the rebuild (the SQLite
+	 * store only: PostgreSQL has none). */
 	if ((ret = store_alarms_save(cfg->db, &alarms, &nalarms)) < 0)
 		return ret;
 	if ((ret = store_remove(cfg->db)) < 0) {
@@ -207,6 +256,8 @@ int ingest_rebuild(const struct ingest_config *cfg)
 		    store_counters(s)->present, bad, secs,
 		    secs > 0 ? (double)store_counters(s)->added / secs : 0.0);
 	store_close(s);
+	if (ret == 0 && cfg->pg)
+		ret = rebuild_pg(cfg, paths, n);
 	free(paths);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #include "hub/ingest.h"
 #include "hub/resend.h"
 #include "hub/session.h"
+#include "hub/store_pg.h"
 #include "hub/thresholds.h"
 #include "hub/verify.h"
 #include "hub/view.h"
@@ -47,6 +48,9 @@ struct options {
 	const char *checkpoints, *key;	/* NULL: beside the log */
 	double checkpoint_interval;	/* seconds */
 	const char *db;			/* NULL: named after the log */
+	const char *pg;			/* libpq conninfo, NULL: none */
+	const char *plant;		/* NULL: the host's name */
+	char plant_default[256];
 	bool no_db, rebuild;
 	int retain_days;		/* 0: keep everything */
 	int port;
@@ -112,9 +116,18 @@ static void usage(FILE *f)
 "                         log (LOG with .db: industrial_production.db)\n"
 "  --no-db                keep no store\n"
 "  --rebuild              make the store anew from the seed logs and the\n"
-"                         log, then exit (the logs are only read)\n"
+"                         log, then exit (the logs are only read); with\n"
+"                         --pg also this plant's rows in PostgreSQL\n"
 "  --retain DAYS          delete readings older than DAYS (device time)\n"
 "                         from the store, hourly; the log keeps them\n"
+"  --pg CONNINFO          also into PostgreSQL (libpq's conninfo, e.g.\n"
+"                         'host=db.example dbname=wgu user=historian'),\n"
+"                         from the log by a thread of its own: while the\n"
+"                         server is down the log goes on, and PostgreSQL\n"
+"                         is caught up from it when it is back; --retain\n"
+"                         drops its whole months older than DAYS\n"
+"  --plant NAME           this hub's plant in PostgreSQL ([A-Za-z0-9._-],\n"
+"                         up to 64; default: the host's name)\n"
 "  --share GROUP          subscribe as one member of the MQTT 5 shared\n"
 "                         subscription $share/GROUP/...: each member (its\n"
 "                         own --client-id) logs its share in a session kept\n"
@@ -125,7 +138,9 @@ static void usage(FILE *f)
 "  --color auto|always|never  highlight warning and critical (auto: tty)\n"
 "  --zoneless-offset OFF  a timestamp string without a zone is at this UTC\n"
 "                         offset (Z, +01:00, -0500; default Z)\n"
-"Alarms (kept in the store's alarms table, published on P/alarms):\n"
+"Alarms (kept in the store's alarms table, published on P/alarms; the\n"
+"SQLite store only: with --no-db, even with --pg, they are kept in\n"
+"memory and published, not stored):\n"
 "  --thresholds FILE      lines 'field warning critical [above|below]'\n"
 "                         (default: wgu-sim's p 8 9.5, t 80 95, v 4.5 7.1)\n"
 "  --alarm-clear-after SECONDS  a field alarm clears after this long\n"
@@ -216,14 +231,41 @@ static bool prefix_ok(const char *s)
 	    s[0] != '$';
 }
 
+/* --pg's conninfo must parse and the plant be a name: said now, in one
+ * line, rather than by the thread that connects later. */
+static void parse_pg(struct options *o)
+{
+	char err[256];
+
+	if (o->pg == NULL) {
+		if (o->plant)
+			bad_option("--plant: only with --pg");
+		return;
+	}
+	if (!store_pg_conninfo_ok(o->pg, err, sizeof(err)))
+		bad_option("--pg: not a PostgreSQL conninfo: %s", err);
+	if (o->plant == NULL) {
+		if (gethostname(o->plant_default, sizeof(o->plant_default) - 1)
+		    != 0)
+			snprintf(o->plant_default, sizeof(o->plant_default),
+			    "hub");
+		o->plant = o->plant_default;
+	}
+	if (!store_pg_plant_ok(o->plant))
+		bad_option("--plant: '%s' must be 1 to %d of A-Z a-z 0-9 . _ -%s",
+		    o->plant, STORE_PG_PLANT_MAX, o->plant == o->plant_default ?
+		    " (the default is the host's name: give --plant)" : "");
+}
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_BROKER = 256, OPT_PORT, OPT_USER, OPT_PWFILE, OPT_ID,
 		OPT_PREFIX, OPT_LOG, OPT_REJECT, OPT_FSYNC, OPT_SHARE,
 		OPT_DURATION, OPT_COLOR, OPT_SEED, OPT_ZONELESS,
 		OPT_CHECKPOINTS, OPT_KEY, OPT_CP_INTERVAL, OPT_DB, OPT_NO_DB,
-		OPT_REBUILD, OPT_RETAIN, OPT_THRESHOLDS, OPT_CLEAR_AFTER,
-		OPT_SILENT_AFTER, OPT_GAP_AFTER, OPT_INTERFACE, OPT_HOOK };
+		OPT_REBUILD, OPT_RETAIN, OPT_PG, OPT_PLANT, OPT_THRESHOLDS,
+		OPT_CLEAR_AFTER, OPT_SILENT_AFTER, OPT_GAP_AFTER, OPT_INTERFACE,
+		OPT_HOOK };
 	static const struct option longopts[] = {
 		{ "broker", required_argument, NULL, OPT_BROKER },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -247,6 +289,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "no-db", no_argument, NULL, OPT_NO_DB },
 		{ "rebuild", no_argument, NULL, OPT_REBUILD },
 		{ "retain", required_argument, NULL, OPT_RETAIN },
+		{ "pg", required_argument, NULL, OPT_PG },
+		{ "plant", required_argument, NULL, OPT_PLANT },
 		{ "thresholds", required_argument, NULL, OPT_THRESHOLDS },
 		{ "alarm-clear-after", required_argument, NULL,
 		    OPT_CLEAR_AFTER },
@@ -310,6 +354,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 			o->retain_days = (int)parse_long("--retain", optarg, 1,
 			    100000);
 			break;
+		case OPT_PG: o->pg = optarg; break;
+		case OPT_PLANT: o->plant = optarg; break;
 		case OPT_THRESHOLDS: thresholds = optarg; break;
 		case OPT_CLEAR_AFTER:
 			o->alarms.clear_after_ms = 1000 * parse_long(
@@ -383,8 +429,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 	if (o->alarm_hook && o->alarm_hook[0] != '/')
 		bad_option("--alarm-hook: '%s' must be an absolute path (it is "
 		    "run without a shell)", o->alarm_hook);
-	if (o->no_db && (o->db || o->rebuild || o->retain_days))
+	if (o->no_db && (o->db || ((o->rebuild || o->retain_days) && !o->pg)))
 		bad_option("--no-db: no --db, --rebuild or --retain with it");
+	parse_pg(o);
 }
 
 /* The first line of the file, without its newline; heap, caller wipes
@@ -599,6 +646,7 @@ int main(int argc, char **argv)
 		.window = { RECENT_DEFAULT_NODES, RECENT_DEFAULT_PER_NODE,
 		    RECENT_DEFAULT_AGE_MS },
 		.db = h.opt.db, .retain_days = h.opt.retain_days,
+		.pg = h.opt.pg, .plant = h.opt.plant,
 		.observer = &h.watch.observer,
 	};
 	wc = (struct watch_config){ .alarms = h.opt.alarms,
@@ -607,7 +655,7 @@ int main(int argc, char **argv)
 	watch_prepare(&h.watch, &wc, &h.hook, &h.view, publish_command, &h);
 	if (h.opt.rebuild) {
 		status = ingest_rebuild(&ic) < 0 ? 1 : 0;
-		if (status == 0)
+		if (status == 0 && h.opt.db)
 			chown_store(h.opt.db);
 		goto out;
 	}
@@ -616,8 +664,7 @@ int main(int argc, char **argv)
 		goto out_ingest;
 	if (audit_init(&h.audit, h.loop, &ac, ingest_log(&h.ingest)) < 0)
 		goto out_audit;
-	if (watch_init(&h.watch, h.loop, &h.ingest, h.dedup) < 0)
-		goto out_audit;
+	watch_init(&h.watch, h.loop, &h.ingest, h.dedup);
 	if (h.opt.db)
 		chown_store(h.opt.db);
 	mosquitto_lib_init();

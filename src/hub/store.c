@@ -134,21 +134,20 @@ struct node_slot {
 	int64_t id;
 };
 
-struct store {
+struct sqlite_store {
+	struct store base;	/* first: a struct store * is one of these */
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
-	bool in_tx, moved, bulk;
-	bool failed;		/* an add failed: the transaction is not kept */
 	int64_t next_id;	/* of the next row */
 	int64_t committed_id;	/* next_id as last committed */
-	struct store_position committed;	/* pos as last committed */
-	size_t pending;
-	struct store_position pos;
-	struct store_counters n;
 	struct node_slot cache[NODE_CACHE];
 	size_t cached;
-	char err[256];
 };
+
+static struct sqlite_store *sq(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
 
 static int errno_of(int rc)
 {
@@ -167,25 +166,15 @@ static int errno_of(int rc)
 }
 
 /* Keeps sqlite's message and returns rc as an errno. */
-static int fail(struct store *s, int rc)
+static int fail(struct sqlite_store *s, int rc)
 {
-	snprintf(s->err, sizeof(s->err), "%s", s->db ? sqlite3_errmsg(s->db) :
+	snprintf(s->base.err, sizeof(s->base.err), "%s", s->db ? sqlite3_errmsg(s->db) :
 	    sqlite3_errstr(rc));
 	return errno_of(rc);
 }
 
-int store_sql_error(struct store *s, int rc)
-{
-	return fail(s, rc);
-}
-
-const char *store_error(const struct store *s)
-{
-	return s ? s->err : "out of memory";
-}
-
 /* Steps a statement that returns no row and resets it. */
-static int run(struct store *s, enum stmt k)
+static int run(struct sqlite_store *s, enum stmt k)
 {
 	int rc = sqlite3_step(s->st[k]);
 
@@ -194,7 +183,7 @@ static int run(struct store *s, enum stmt k)
 	return rc == SQLITE_DONE ? 0 : fail(s, rc);
 }
 
-static int user_version(struct store *s, int *v)
+static int user_version(struct sqlite_store *s, int *v)
 {
 	sqlite3_stmt *q;
 	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q,
@@ -213,14 +202,14 @@ static int user_version(struct store *s, int *v)
  * flat (the pages it writes are the newest, few per node, and the
  * kernel's page cache holds the rest); large while catching up, when
  * every page of the run is touched again and again. */
-int store_set_cache(struct store *s, bool large)
+static int sqlite_set_cache(struct store *s, bool large)
 {
-	return sqlite3_exec(s->db, large ? "PRAGMA cache_size = -65536" :
+	return sqlite3_exec(sq(s)->db, large ? "PRAGMA cache_size = -65536" :
 	    "PRAGMA cache_size = -1024", NULL, NULL, NULL);
 }
 
 /* A new database gets the schema; an old one must have ours. */
-static int setup(struct store *s)
+static int setup(struct sqlite_store *s)
 {
 	int rc, v = 0;
 
@@ -228,7 +217,7 @@ static int setup(struct store *s)
 	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = store_set_cache(s, false);
+		rc = sqlite_set_cache(&s->base, false);
 	if (rc != SQLITE_OK)
 		return fail(s, rc);
 	if ((rc = user_version(s, &v)) < 0)
@@ -256,7 +245,7 @@ static int setup(struct store *s)
 		v = STORE_SCHEMA_VERSION;
 	}
 	if (v != STORE_SCHEMA_VERSION) {
-		snprintf(s->err, sizeof(s->err), "schema version %d, this "
+		snprintf(s->base.err, sizeof(s->base.err), "schema version %d, this "
 		    "program knows %d", v, STORE_SCHEMA_VERSION);
 		return -EBADMSG;
 	}
@@ -264,7 +253,7 @@ static int setup(struct store *s)
 }
 
 /* The committed position and the id of the next row (1 when new). */
-static int read_position(struct store *s, struct store_position *pos,
+static int read_position(struct sqlite_store *s, struct store_position *pos,
     int64_t *next_id)
 {
 	sqlite3_stmt *q = s->st[S_POS_GET];
@@ -284,14 +273,17 @@ static int read_position(struct store *s, struct store_position *pos,
 	return rc == SQLITE_DONE ? 0 : fail(s, rc);
 }
 
+static const struct store_ops sqlite_ops;
+
 int store_open(struct store **sp, const char *path)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	struct sqlite_store *s = calloc(1, sizeof(*s));
 	int rc, k;
 
 	*sp = NULL;
 	if (s == NULL)
 		return -ENOMEM;
+	s->base.ops = &sqlite_ops;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	rc = rc != SQLITE_OK ? fail(s, rc) : setup(s);
@@ -300,15 +292,15 @@ int store_open(struct store **sp, const char *path)
 		    SQLITE_PREPARE_PERSISTENT, &s->st[k], NULL)) != SQLITE_OK)
 			rc = fail(s, rc);
 	if (rc == 0)
-		rc = read_position(s, &s->pos, &s->committed_id);
+		rc = read_position(s, &s->base.pos, &s->committed_id);
 	s->next_id = s->committed_id;
-	s->committed = s->pos;
+	s->base.committed = s->base.pos;
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", path, s->err);
-		store_close(s);
+		fprintf(stderr, "%s: %s\n", path, s->base.err);
+		store_close(&s->base);
 		return rc;
 	}
-	*sp = s;
+	*sp = &s->base;
 	return 0;
 }
 
@@ -328,11 +320,11 @@ int store_remove(const char *path)
 	return 0;
 }
 
-int store_position(struct store *s, struct store_position *pos)
+static int sqlite_position(struct store *s, struct store_position *pos)
 {
 	int64_t next_id;
 
-	return read_position(s, pos, &next_id);
+	return read_position(sq(s), pos, &next_id);
 }
 
 static uint32_t name_hash(const char *name)
@@ -345,7 +337,7 @@ static uint32_t name_hash(const char *name)
 }
 
 /* The node's id, added when new.  0 or -errno. */
-static int node_id(struct store *s, const char *name, int64_t *id)
+static int node_id(struct sqlite_store *s, const char *name, int64_t *id)
 {
 	uint32_t i = name_hash(name) & (NODE_CACHE - 1);
 	sqlite3_stmt *q = s->st[S_NODE_GET];
@@ -383,14 +375,14 @@ static int node_id(struct store *s, const char *name, int64_t *id)
 	return 0;
 }
 
-static int begin(struct store *s)
+static int begin(struct sqlite_store *s)
 {
 	int ret;
 
-	if (s->in_tx)
+	if (s->base.in_tx)
 		return 0;
 	if ((ret = run(s, S_BEGIN)) == 0)
-		s->in_tx = true;
+		s->base.in_tx = true;
 	return ret;
 }
 
@@ -402,21 +394,15 @@ static void bind_value(sqlite3_stmt *q, int col, double v)
 		sqlite3_bind_double(q, col, v);
 }
 
-static bool column_field(const char *name)
-{
-	return strcmp(name, "p") == 0 || strcmp(name, "t") == 0 ||
-	    strcmp(name, "v") == 0;
-}
-
-static int add_fields(struct store *s, const struct telemetry_reading *r,
-    int64_t reading)
+static int add_fields(struct sqlite_store *s,
+    const struct telemetry_reading *r, int64_t reading)
 {
 	sqlite3_stmt *q = s->st[S_FIELD];
 	size_t i;
 	int ret;
 
 	for (i = 0; i < r->nfields; i++) {
-		if (column_field(r->fields[i].name))
+		if (store_column_field(r->fields[i].name))
 			continue;
 		sqlite3_bind_int64(q, 1, reading);
 		sqlite3_bind_text(q, 2, r->fields[i].name, -1, SQLITE_STATIC);
@@ -427,15 +413,16 @@ static int add_fields(struct store *s, const struct telemetry_reading *r,
 	return 0;
 }
 
-int store_add(struct store *s, const struct telemetry_reading *r,
-    uint64_t received_ms, int64_t ts_ms, const struct store_position *after)
+static int sqlite_add(struct store *base, const struct telemetry_reading *r,
+    uint64_t received_ms, int64_t ts_ms)
 {
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *q = s->st[S_READING];
 	int64_t node = 0;
 	int ret;
 
 	if ((ret = begin(s)) < 0 || (ret = node_id(s, r->node_id, &node)) < 0)
-		goto fail;
+		return ret;
 	sqlite3_bind_int64(q, 1, node);
 	if (r->has_seq) {
 		sqlite3_bind_int64(q, 2, (int64_t)r->boot_id);
@@ -453,74 +440,46 @@ int store_add(struct store *s, const struct telemetry_reading *r,
 	sqlite3_bind_int(q, 10, r->has_seq);
 	sqlite3_bind_int64(q, 12, s->next_id);
 	if ((ret = run(s, S_READING)) < 0)
-		goto fail;
-	store_advance(s, after);
-	if (sqlite3_changes(s->db) == 0) {
-		s->n.present++;
+		return ret;
+	if (sqlite3_changes(s->db) == 0)
 		return 0;
-	}
 	if ((ret = add_fields(s, r, s->next_id++)) < 0)
-		goto fail;
-	s->n.added++;
-	s->pending++;
+		return ret;
 	return 1;
-fail:
-	/* Half a reading (its fields missing) must not be committed: the
-	 * caller gives up on the store, which rolls back (store_close). */
-	s->failed = true;
-	return ret;
 }
 
-void store_advance(struct store *s, const struct store_position *after)
+static int sqlite_commit(struct store *base)
 {
-	s->pos = *after;
-	s->moved = true;
-}
-
-size_t store_pending(const struct store *s)
-{
-	return s->pending;
-}
-
-int store_commit(struct store *s)
-{
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *q = s->st[S_POS_SET];
 	int ret;
 
-	if (s->failed)
-		return -EIO;	/* store_close() rolls back */
-	if (!s->moved && !s->in_tx)
-		return 0;
 	if ((ret = begin(s)) < 0)
 		return ret;
-	sqlite3_bind_int64(q, 1, (int64_t)s->pos.dev);
-	sqlite3_bind_int64(q, 2, (int64_t)s->pos.ino);
-	sqlite3_bind_int64(q, 3, (int64_t)s->pos.offset);
-	sqlite3_bind_int64(q, 4, (int64_t)s->pos.lines);
+	sqlite3_bind_int64(q, 1, (int64_t)base->pos.dev);
+	sqlite3_bind_int64(q, 2, (int64_t)base->pos.ino);
+	sqlite3_bind_int64(q, 3, (int64_t)base->pos.offset);
+	sqlite3_bind_int64(q, 4, (int64_t)base->pos.lines);
 	sqlite3_bind_int64(q, 5, s->next_id);
-	if ((ret = run(s, S_POS_SET)) < 0 || (ret = run(s, S_COMMIT)) < 0) {
-		/* Nothing of the batch is kept: the next catch-up reads it
-		 * from the log again. */
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		memset(s->cache, 0, sizeof(s->cache));
-		s->cached = 0;
-		s->next_id = s->committed_id;
-		s->pos = s->committed;	/* never a position without its rows */
-		s->moved = false;
-		s->in_tx = false;
-		s->pending = 0;
+	if ((ret = run(s, S_POS_SET)) < 0 || (ret = run(s, S_COMMIT)) < 0)
 		return ret;
-	}
-	s->in_tx = s->moved = false;
 	s->committed_id = s->next_id;
-	s->committed = s->pos;
-	s->pending = 0;
-	s->n.commits++;
 	return 0;
 }
 
-int64_t store_retain(struct store *s, int64_t cutoff_ms)
+static void sqlite_rollback(struct store *base)
 {
+	struct sqlite_store *s = sq(base);
+
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	memset(s->cache, 0, sizeof(s->cache));
+	s->cached = 0;
+	s->next_id = s->committed_id;
+}
+
+static int64_t sqlite_retain(struct store *base, int64_t cutoff_ms)
+{
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *nodes = s->st[S_NODES];
 	int64_t deleted = 0;
 	int rc, ret;
@@ -544,18 +503,16 @@ int64_t store_retain(struct store *s, int64_t cutoff_ms)
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = fail(s, rc);
 	if (ret == 0)
-		ret = store_commit(s);
+		ret = store_commit(base);
 	return ret < 0 ? ret : deleted;
 }
 
-int store_bulk(struct store *s, bool on)
+static int sqlite_bulk(struct store *base, bool on)
 {
-	int rc, ret;
+	struct sqlite_store *s = sq(base);
+	int rc;
 
-	if ((ret = store_commit(s)) < 0)
-		return ret;
-	s->bulk = on;
-	if ((rc = store_set_cache(s, on)) != SQLITE_OK)
+	if ((rc = sqlite_set_cache(base, on)) != SQLITE_OK)
 		return fail(s, rc);
 	/* A rollback journal writes each new page once, WAL twice. */
 	if (on)
@@ -568,38 +525,46 @@ int store_bulk(struct store *s, bool on)
 	return rc == SQLITE_OK ? 0 : fail(s, rc);
 }
 
-int store_begin(struct store *s)
+static void sqlite_close(struct store *base)
 {
-	return begin(s);
-}
-
-struct sqlite3 *store_sqlite(struct store *s)
-{
-	return s->db;
-}
-
-bool store_in_bulk(const struct store *s)
-{
-	return s->bulk;
-}
-
-const struct store_counters *store_counters(const struct store *s)
-{
-	return &s->n;
-}
-
-void store_close(struct store *s)
-{
+	struct sqlite_store *s = sq(base);
 	int k;
 
-	if (s == NULL)
-		return;
-	if (s->failed && s->in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	else if (s->in_tx || s->moved)
-		store_commit(s);
 	for (k = 0; k < S_COUNT; k++)
 		sqlite3_finalize(s->st[k]);
 	sqlite3_close(s->db);
 	free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.position = sqlite_position,
+	.add = sqlite_add,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.retain = sqlite_retain,
+	.bulk = sqlite_bulk,
+	.set_cache = sqlite_set_cache,
+	.close = sqlite_close,
+};
+
+/* store_alarms.c's way in (store_internal.h): the SQLite backend only,
+ * PostgreSQL keeps no alarms. */
+static struct sqlite_store *alarm_store(struct store *s)
+{
+	return s != NULL && s->ops == &sqlite_ops ? sq(s) : NULL;
+}
+
+int store_begin(struct store *s)
+{
+	return alarm_store(s) ? begin(sq(s)) : -ENOTSUP;
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return alarm_store(s) ? sq(s)->db : NULL;
+}
+
+int store_sql_error(struct store *s, int rc)
+{
+	return alarm_store(s) ? fail(sq(s), rc) : -ENOTSUP;
 }

@@ -18,10 +18,12 @@
  *   itself holds twice (outside the duplicate window, recent.h), which
  *   stays twice.
  *
- * This header names no database library: the SQLite backend is store.c;
- * another (PostgreSQL, one per fleet) would implement the same functions
- * over its own connection.  Not thread-safe; one writer per database
- * (readers any time: SQLite's WAL mode).
+ * This header names no database library: the SQLite backend is store.c
+ * (store_open), the PostgreSQL one store_pg.c (store_open_pg in
+ * store_pg.h, one database for many plants); both behind the same calls
+ * (store_internal.h), with the shared bookkeeping in store_common.c.  Not
+ * thread-safe; one writer per database (SQLite) or per plant
+ * (PostgreSQL); readers any time.
  *
  * The schema and its version live in store.c only. */
 #ifndef WGU_HUB_STORE_H
@@ -55,7 +57,8 @@ struct store_counters {
 
 struct store;
 
-/* Opens (creating when missing) the database at path for writing, in WAL
+/* The SQLite backend (store.c).
+ * Opens (creating when missing) the database at path for writing, in WAL
  * mode, and creates the schema.  Returns 0 and *s, or:
  * -EBADMSG  not a database, corrupt, or another schema version: the
  *           caller may store_remove() it and open anew;
@@ -118,12 +121,23 @@ void store_close(struct store *s);
 int store_catch_up(struct store *s, const char *const *paths, int n,
     uint64_t *lines, uint64_t *bad);
 
+/* The same, for a store that follows a live log from another thread
+ * (ingest_pg.c): the files are fds[0..n-1] already open for reading
+ * (paths only name them; -1: none), and the file limit names (its device
+ * and inode) is read no further than limit->offset, what the log has
+ * synced.  fds NULL: open the paths; limit NULL: to the end of every
+ * file. */
+int store_catch_up_to(struct store *s, const char *const *paths,
+    const int *fds, int n, const struct store_position *limit,
+    uint64_t *lines, uint64_t *bad);
+
 /* ------------------------------------------------------------------
  * What the historian keeps beside the readings (store_alarms.c): its
  * alarms, its figures and the thresholds it alarms on.  Not derived from
  * the log (silence depends on the wall clock), so --rebuild carries the
  * alarms over (store_alarms_save/restore).  Each write joins the open
- * transaction (begun when none is), committed by the next store_commit(). */
+ * transaction (begun when none is), committed by the next store_commit().
+ * The SQLite store only: PostgreSQL has no such tables (-ENOTSUP). */
 
 /* A new row for a; a->id gets its id.  0 or -errno. */
 int store_alarm_add(struct store *s, struct alarm *a);

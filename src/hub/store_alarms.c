@@ -1,4 +1,5 @@
-/* The store's alarms, figures and thresholds (see store.h), SQLite.
+/* The store's alarms, figures and thresholds (see store.h), SQLite only:
+ * on another backend every call is -ENOTSUP.
  * Rare writes: statements are prepared when used. */
 #include <errno.h>
 #include <math.h>
@@ -13,8 +14,12 @@
 
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **q)
 {
-	int rc = sqlite3_prepare_v2(store_sqlite(s), sql, -1, q, NULL);
+	sqlite3 *db = store_sqlite(s);
+	int rc;
 
+	if (db == NULL)
+		return -ENOTSUP;	/* not the SQLite store */
+	rc = sqlite3_prepare_v2(db, sql, -1, q, NULL);
 	return rc == SQLITE_OK ? 0 : store_sql_error(s, rc);
 }
 

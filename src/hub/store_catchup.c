@@ -18,6 +18,7 @@
 struct feed {
 	struct store *s;
 	struct store_position pos;
+	const struct store_position *limit;	/* NULL: to the end */
 	const char *path;
 	uint64_t lines, bad;
 	int err;
@@ -100,10 +101,14 @@ static void *parser(void *arg)
 	return NULL;
 }
 
+/* 0 (taken), 1 (past the limit: stop there) or -errno. */
 static int take(struct feed *f, const struct parsed *it)
 {
 	int ret;
 
+	if (f->limit && f->limit->dev == f->pos.dev &&
+	    f->limit->ino == f->pos.ino && it->end > f->limit->offset)
+		return 1;
 	f->pos.offset = it->end;
 	f->pos.lines++;
 	f->lines++;
@@ -142,11 +147,11 @@ static int consume(struct feed *f, struct pipe *p)
 			ret = take(f, &b[i]);
 		pthread_mutex_lock(&p->mu);
 		p->tail++;
-		if (ret < 0)
+		if (ret != 0)
 			p->stop = true;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
-		if (ret < 0) {
+		if (ret != 0) {
 			/* Let the parser see stop and finish. */
 			pthread_mutex_lock(&p->mu);
 			while (!p->done) {
@@ -155,7 +160,7 @@ static int consume(struct feed *f, struct pipe *p)
 				pthread_cond_wait(&p->cv, &p->mu);
 			}
 			pthread_mutex_unlock(&p->mu);
-			return ret;
+			return ret < 0 ? ret : 0;
 		}
 	}
 }
@@ -233,7 +238,14 @@ static bool resumes_in(int fd, const struct stat *st,
 int store_catch_up(struct store *s, const char *const *paths, int n,
     uint64_t *lines, uint64_t *bad)
 {
-	struct feed f = { .s = s };
+	return store_catch_up_to(s, paths, NULL, n, NULL, lines, bad);
+}
+
+int store_catch_up_to(struct store *s, const char *const *paths,
+    const int *open_fds, int n, const struct store_position *limit,
+    uint64_t *lines, uint64_t *bad)
+{
+	struct feed f = { .s = s, .limit = limit };
 	struct store_position pos;
 	int fds[64], from = -1, i, ret = 0;
 	struct stat st[64];
@@ -244,7 +256,12 @@ int store_catch_up(struct store *s, const char *const *paths, int n,
 	if ((ret = store_position(s, &pos)) < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (open_fds && open_fds[i] >= 0)
+			fds[i] = fcntl(open_fds[i], F_DUPFD_CLOEXEC, 0);
+		else if (open_fds)
+			fds[i] = -1;
+		else
+			fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] >= 0 && fstat(fds[i], &st[i]) != 0) {
 			close(fds[i]);
 			fds[i] = -1;

@@ -231,23 +231,22 @@ static int seen(void *ctx, const char *node, int64_t received_ms)
 	return 0;
 }
 
-int watch_init(struct watch *w, struct ev_loop *loop, struct ingest *in,
+void watch_init(struct watch *w, struct ev_loop *loop, struct ingest *in,
     const struct dedup_table *dedup)
 {
 	struct store *s = ingest_store(in);
-	int ret = 0;
 
 	w->loop = loop;
 	w->in = in;
 	w->dedup = dedup;
-	if (s && ((ret = store_alarms_open(s, resume, w)) < 0 ||
-	    (ret = store_nodes_last(s, seen, w)) < 0 ||
-	    (ret = store_thresholds_set(s, w->cfg.alarms.thresholds,
-	    w->cfg.alarms.nthresholds)) < 0)) {
-		view_warn("store: the open alarms cannot be resumed: %s",
-		    store_error(s));
-		return ret;
-	}
+	/* The log goes on without them: said, not fatal. */
+	if (s && (store_alarms_open(s, resume, w) < 0 ||
+	    store_nodes_last(s, seen, w) < 0 ||
+	    store_thresholds_set(s, w->cfg.alarms.thresholds,
+	    w->cfg.alarms.nthresholds) < 0))
+		view_warn("store: the open alarms, the nodes or the thresholds "
+		    "cannot be read or written (%s): alarms already open may be "
+		    "raised again", store_error(s));
 	if (alarms_open_count(&w->al) > 0)
 		view_event(w->view, VIEW_SESSION, "%zu alarms open, resumed "
 		    "from the store", alarms_open_count(&w->al));
@@ -257,7 +256,6 @@ int watch_init(struct watch *w, struct ev_loop *loop, struct ingest *in,
 	    WATCH_STATS_SECONDS);
 	ev_timer_init(&w->peers, on_peers, 0.5, WATCH_PEERS_SECONDS);
 	w->tick.data = w->stats.data = w->peers.data = w;
-	return 0;
 }
 
 void watch_start(struct watch *w)

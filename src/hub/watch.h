@@ -69,8 +69,9 @@ void watch_prepare(struct watch *w, const struct watch_config *cfg,
     void *publish_ctx);
 
 /* After ingest_init(): resumes what the store has open, the nodes it
- * knows, and writes the thresholds.  0 or a negative errno (said). */
-int watch_init(struct watch *w, struct ev_loop *loop, struct ingest *in,
+ * knows, and writes the thresholds (a store that fails at it is said,
+ * and the alarms go on without). */
+void watch_init(struct watch *w, struct ev_loop *loop, struct ingest *in,
     const struct dedup_table *dedup);
 
 void watch_start(struct watch *w);

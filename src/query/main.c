@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "hub/store.h"
 #include "mqtt/telemetry.h"
@@ -32,6 +31,7 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct options {
 	const char *db, *view;
+	const char *pg, *plant;	/* --pg CONNINFO, --plant NAME */
 	enum output_format format;
 	struct query_filter filter;
 	bool timing;
@@ -43,6 +43,10 @@ static void usage(FILE *f)
 "usage: wgu-query [readings|events|gaps|nodes] [options]\n"
 "  --db PATH          the historian's store\n"
 "                     (" WGU_QUERY_DEFAULT_DB ")\n"
+"  --pg CONNINFO      the historians' PostgreSQL database instead (libpq's\n"
+"                     conninfo: 'host=db.example dbname=wgu user=reader')\n"
+"  --plant NAME       with --pg: this plant's nodes only (default every\n"
+"                     plant's, the plant in a first column)\n"
 "  --format F         table (aligned; the default on a terminal), csv (with\n"
 "                     a header; the default otherwise) or json (JSON lines)\n"
 "  --node GLOB        nodes whose id matches (*, ?, [...]; default all)\n"
@@ -112,7 +116,8 @@ static int64_t parse_time(const char *name, const char *s, int64_t now)
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	enum { OPT_DB = 256, OPT_FORMAT, OPT_NODE, OPT_SINCE, OPT_UNTIL,
-		OPT_FIELD, OPT_STATUS, OPT_EVERY, OPT_TIMING };
+		OPT_FIELD, OPT_STATUS, OPT_EVERY, OPT_TIMING, OPT_PG,
+		OPT_PLANT };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "format", required_argument, NULL, OPT_FORMAT },
@@ -123,6 +128,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "status", required_argument, NULL, OPT_STATUS },
 		{ "every", required_argument, NULL, OPT_EVERY },
 		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "pg", required_argument, NULL, OPT_PG },
+		{ "plant", required_argument, NULL, OPT_PLANT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -140,6 +147,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 			if (*optarg == '\0')
 				bad_usage("--db: empty path");
 			o->db = optarg;
+			break;
+		case OPT_PG: o->pg = optarg; break;
+		case OPT_PLANT:
+			if (*optarg == '\0')
+				bad_usage("--plant: empty");
+			o->plant = optarg;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "table") == 0)
@@ -201,6 +214,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		o->view = argv[optind++];
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->plant && !o->pg)
+		bad_usage("--plant: only with --pg");
 	if (o->filter.since >= o->filter.until)
 		bad_usage("--since must be before --until: the range is empty");
 	if (o->filter.every && strcmp(o->view, "readings") != 0)
@@ -224,46 +239,6 @@ static query_view_fn *view_named(const char *name)
 	return NULL;
 }
 
-/* Read-only; a store of another schema version is refused. */
-static sqlite3 *open_store(const char *path)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int rc, version = -1;
-
-	if (access(path, F_OK) != 0) {
-		fprintf(stderr, "wgu-query: %s: %s (--db names the historian's "
-		    "store)\n", path, strerror(errno));
-		return NULL;
-	}
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
-		    NULL);
-	}
-	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		version = sqlite3_column_int(q, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "wgu-query: %s: %s\n", path, db ?
-		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	} else if (version != STORE_SCHEMA_VERSION && version != 1) {
-		/* Version 2 only added the historian's alarms and figures,
-		 * which no view reads: a version 1 store reads the same. */
-		fprintf(stderr, "wgu-query: %s: not a store of schema version "
-		    "%d (found %d)\n", path, STORE_SCHEMA_VERSION, version);
-		rc = SQLITE_ERROR;
-	}
-	if (rc != SQLITE_OK) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	return db;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -271,7 +246,7 @@ int main(int argc, char **argv)
 	struct query_node *nodes = NULL;
 	query_view_fn *view;
 	size_t n = 0;
-	sqlite3 *db;
+	struct qdb *db;
 	double t0, cpu0;
 	int ret;
 
@@ -283,12 +258,15 @@ int main(int argc, char **argv)
 		    o.view);
 	if (o.filter.every)
 		view = view_every;
-	if ((db = open_store(o.db)) == NULL)
+	db = o.pg ? qdb_open_pg(o.pg, o.plant) : qdb_open_sqlite(o.db);
+	if (db == NULL)
 		return EXIT_FAILED;
+	out.plant_column = qdb_many_plants(db);
 	ret = query_nodes(db, o.filter.glob, &nodes, &n);
 	if (ret == 0 && n == 0) {
 		fprintf(stderr, "wgu-query: no node matches '%s' in %s "
-		    "(wgu-query nodes lists them)\n", o.filter.glob, o.db);
+		    "(wgu-query nodes lists them)\n", o.filter.glob,
+		    o.pg ? "the PostgreSQL database" : o.db);
 		ret = -ENOENT;
 	}
 	if (ret == 0) {
@@ -302,7 +280,7 @@ int main(int argc, char **argv)
 		}
 	}
 	query_nodes_free(nodes, n);
-	sqlite3_close(db);
+	qdb_close(db);
 	if (o.timing && ret == 0)
 		fprintf(stderr, "wgu-query: %zu rows in %.1f ms (%.1f ms CPU)\n",
 		    out.rows, clock_ms(CLOCK_MONOTONIC) - t0,

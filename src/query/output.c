@@ -8,15 +8,21 @@
 void output_begin(struct output *o, enum output_format format, FILE *f,
     const struct output_column *cols, size_t ncols)
 {
-	size_t i;
+	bool plant = o->plant_column;
+	size_t i, k;
 
 	*o = (struct output){ .format = format, .f = f,
-	    .ncols = ncols < OUTPUT_COLS_MAX ? ncols : OUTPUT_COLS_MAX };
+	    .plant_column = plant };
+	if (plant)
+		ncols++;
+	o->ncols = ncols < OUTPUT_COLS_MAX ? ncols : OUTPUT_COLS_MAX;
 	for (i = 0; i < o->ncols; i++) {
+		k = plant ? i - 1 : i;
 		/* The caller's names may not outlive this call. */
-		snprintf(o->names[i], OUTPUT_NAME_MAX, "%s", cols[i].name);
+		snprintf(o->names[i], OUTPUT_NAME_MAX, "%s", plant && i == 0 ?
+		    "plant" : cols[k].name);
 		o->cols[i] = (struct output_column){ o->names[i],
-		    cols[i].number };
+		    plant && i == 0 ? false : cols[k].number };
 		o->width[i] = strlen(o->names[i]);
 	}
 	if (format == OUTPUT_CSV) {
@@ -149,7 +155,11 @@ void output_row(struct output *o, const char *const *cells)
 	size_t i;
 
 	for (i = 0; i < o->ncols; i++) {
-		c[i] = cells[i] ? cells[i] : "";
+		if (o->plant_column)
+			c[i] = i == 0 ? o->plant : cells[i - 1];
+		else
+			c[i] = cells[i];
+		c[i] = c[i] ? c[i] : "";
 		if (strlen(c[i]) > OUTPUT_CELL_MAX) {
 			memcpy(cut[i], c[i], OUTPUT_CELL_MAX);
 			cut[i][OUTPUT_CELL_MAX] = '\0';

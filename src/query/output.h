@@ -42,13 +42,17 @@ struct output {
 	bool flushed;		/* table: header printed */
 	size_t rows;
 	int error;		/* ENOMEM seen */
+	/* Set before output_begin, kept by it: a first column "plant"
+	 * (several plants of PostgreSQL), each row's from plant. */
+	bool plant_column;
+	const char *plant;
 };
 
 /* The column names are copied (cut at OUTPUT_NAME_MAX - 1 bytes). */
 void output_begin(struct output *o, enum output_format format, FILE *f,
     const struct output_column *cols, size_t ncols);
 
-/* One row: ncols cells, "" for none.  A cell is cut at OUTPUT_CELL_MAX. */
+/* One row: ncols cells (without the plant), "" for none.  A cell is cut at OUTPUT_CELL_MAX. */
 void output_row(struct output *o, const char *const *cells);
 
 /* Prints what is held back; 0 or -errno (ENOMEM, or a write error). */

@@ -3,6 +3,7 @@
  * nodes view.  Every statement is fixed text; the user's values are bound
  * parameters. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,53 +13,59 @@
 #include "query/views.h"
 #include "query/views_internal.h"
 
-int query_sql_fail(sqlite3 *db, const char *what)
+int query_sql_fail(struct qdb *db, const char *what)
 {
-	fprintf(stderr, "wgu-query: %s: %s\n", what, sqlite3_errmsg(db));
+	fprintf(stderr, "wgu-query: %s: %s\n", what, qdb_errmsg(db));
 	return -EIO;
 }
 
-int query_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **q)
+int query_prepare(struct qdb *db, const char *sql, struct qstmt **q)
 {
-	return sqlite3_prepare_v2(db, sql, -1, q, NULL) == SQLITE_OK ? 0 :
+	return qdb_prepare(db, sql, q) == 0 ? 0 :
 	    query_sql_fail(db, "prepare");
 }
 
-int query_nodes(sqlite3 *db, const char *glob, struct query_node **nodes,
+int query_nodes(struct qdb *db, const char *glob, struct query_node **nodes,
     size_t *n)
 {
-	sqlite3_stmt *q;
+	struct qstmt *q;
 	struct query_node *v = NULL, *p;
 	size_t cap = 0;
-	int rc, ret;
+	int rc, ret = 0;
 
 	*nodes = NULL;
 	*n = 0;
-	if ((ret = query_prepare(db, "SELECT id, name FROM nodes WHERE name GLOB ?1 "
-	    "ORDER BY name", &q)) < 0)
-		return ret;
-	sqlite3_bind_text(q, 1, glob, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	if (qdb_prepare_nodes(db, glob, &q) < 0)
+		return query_sql_fail(db, "nodes");
+	while ((rc = qdb_step(q)) == QDB_ROW) {
+		const char *plant = qdb_column_text(q, 2);
+
+		/* PostgreSQL's rows are every node of the plant(s). */
+		if (qdb_is_pg(db) && fnmatch(glob, qdb_column_text(q, 1), 0))
+			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((p = realloc(v, cap * sizeof(*v))) == NULL)
 				break;
 			v = p;
 		}
-		v[*n].id = sqlite3_column_int64(q, 0);
-		v[*n].name = strdup((const char *)sqlite3_column_text(q, 1));
-		if (v[*n].name == NULL)
+		v[*n].id = qdb_column_int64(q, 0);
+		v[*n].name = strdup((const char *)qdb_column_text(q, 1));
+		v[*n].plant = plant ? strdup(plant) : NULL;
+		if (v[*n].name == NULL || (plant && v[*n].plant == NULL)) {
+			free(v[*n].name);
 			break;
+		}
 		(*n)++;
 	}
 	*nodes = v;
-	if (rc == SQLITE_ROW) {
+	if (rc == QDB_ROW) {
 		fprintf(stderr, "wgu-query: %s\n", strerror(ENOMEM));
 		ret = -ENOMEM;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != QDB_DONE) {
 		ret = query_sql_fail(db, "nodes");
 	}
-	sqlite3_finalize(q);
+	qdb_finalize(q);
 	return ret;
 }
 
@@ -66,19 +73,21 @@ void query_nodes_free(struct query_node *nodes, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(nodes[i].name);
+		free(nodes[i].plant);
+	}
 	free(nodes);
 }
 
-void query_bind_range(sqlite3_stmt *q, const struct query_filter *f,
+void query_bind_range(struct qstmt *q, const struct query_filter *f,
     int64_t node)
 {
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, node);
-	sqlite3_bind_int64(q, 2, f->since);
-	sqlite3_bind_int64(q, 3, f->until);
-	sqlite3_bind_int(q, 4, f->status);
+	qdb_reset(q);
+	qdb_bind_int64(q, 1, node);
+	qdb_bind_int64(q, 2, f->since);
+	qdb_bind_int64(q, 3, f->until);
+	qdb_bind_int64(q, 4, f->status);
 }
 
 void query_time_cell(char *buf, int64_t ms)
@@ -92,23 +101,23 @@ void query_time_cell(char *buf, int64_t ms)
 }
 
 /* A column as text: "" for NULL. */
-void query_cell(char *buf, sqlite3_stmt *q, int col)
+void query_cell(char *buf, struct qstmt *q, int col)
 {
-	switch (sqlite3_column_type(q, col)) {
-	case SQLITE_NULL:
+	switch (qdb_column_type(q, col)) {
+	case QDB_NULL:
 		buf[0] = '\0';
 		break;
-	case SQLITE_INTEGER:
+	case QDB_INTEGER:
 		snprintf(buf, QUERY_CELL, "%lld",
-		    (long long)sqlite3_column_int64(q, col));
+		    (long long)qdb_column_int64(q, col));
 		break;
-	case SQLITE_FLOAT:
+	case QDB_FLOAT:
 		snprintf(buf, QUERY_CELL, "%.10g",
-		    sqlite3_column_double(q, col));
+		    qdb_column_double(q, col));
 		break;
 	default:
 		snprintf(buf, QUERY_CELL, "%s",
-		    (const char *)sqlite3_column_text(q, col));
+		    (const char *)qdb_column_text(q, col));
 		break;
 	}
 }
@@ -125,35 +134,36 @@ int query_column_field(const char *field)
 	return -1;
 }
 
-int query_each_node(sqlite3 *db, sqlite3_stmt *q,
+int query_each_node(struct qdb *db, struct qstmt *q,
     const struct query_filter *f, const struct query_node *nodes, size_t n,
     query_row_fn *row, struct output *o)
 {
 	size_t i;
-	int rc = SQLITE_DONE;
+	int rc = QDB_DONE;
 
-	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+	for (i = 0; i < n && rc == QDB_DONE; i++) {
 		query_bind_range(q, f, nodes[i].id);
+		o->plant = nodes[i].plant;
 		if (f->every > 0)
-			sqlite3_bind_int64(q, 5, f->every);
+			qdb_bind_int64(q, 5, f->every);
 		else if (f->field && query_column_field(f->field) < 0)
-			sqlite3_bind_text(q, 5, f->field, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			qdb_bind_text(q, 5, f->field);
+		while ((rc = qdb_step(q)) == QDB_ROW)
 			row(&nodes[i], q, f, o);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : query_sql_fail(db, "query");
+	qdb_finalize(q);
+	return rc == QDB_DONE ? 0 : query_sql_fail(db, "query");
 }
 
-int view_nodes(sqlite3 *db, const struct query_filter *f,
+int view_nodes(struct qdb *db, const struct query_filter *f,
     const struct query_node *nodes, size_t n, struct output *o)
 {
 	static const struct output_column cols[] = {
 		{ "node", false }, { "first", false }, { "last", false },
 	};
-	sqlite3_stmt *q;
+	struct qstmt *q;
 	size_t i;
-	int rc = SQLITE_DONE, ret;
+	int rc = QDB_DONE, ret;
 
 	if ((ret = query_prepare(db, "SELECT (SELECT min(ts) FROM readings WHERE "
 	    "node = ?1), (SELECT max(ts) FROM readings WHERE node = ?1)",
@@ -164,17 +174,19 @@ int view_nodes(sqlite3 *db, const struct query_filter *f,
 		char first[QUERY_CELL] = "", last[QUERY_CELL] = "";
 		const char *cells[3] = { nodes[i].name, first, last };
 
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, nodes[i].id);
-		if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+		o->plant = nodes[i].plant;
+
+		qdb_reset(q);
+		qdb_bind_int64(q, 1, nodes[i].id);
+		if ((rc = qdb_step(q)) != QDB_ROW)
 			break;
-		if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
-			query_time_cell(first, sqlite3_column_int64(q, 0));
-			query_time_cell(last, sqlite3_column_int64(q, 1));
+		if (qdb_column_type(q, 0) != QDB_NULL) {
+			query_time_cell(first, qdb_column_int64(q, 0));
+			query_time_cell(last, qdb_column_int64(q, 1));
 		}
 		output_row(o, cells);
-		rc = SQLITE_DONE;
+		rc = QDB_DONE;
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : query_sql_fail(db, "nodes");
+	qdb_finalize(q);
+	return rc == QDB_DONE ? 0 : query_sql_fail(db, "nodes");
 }

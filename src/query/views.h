@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "query/qdb.h"
 
 #include "query/output.h"
 
@@ -31,15 +31,16 @@ struct query_filter {
 struct query_node {
 	int64_t id;
 	char *name;
+	char *plant;	/* PostgreSQL: its plant; SQLite: NULL */
 };
 
 /* The nodes the glob selects, by name: heap array (query_nodes_free). */
-int query_nodes(sqlite3 *db, const char *glob, struct query_node **nodes,
+int query_nodes(struct qdb *db, const char *glob, struct query_node **nodes,
     size_t *n);
 void query_nodes_free(struct query_node *nodes, size_t n);
 
 /* Each 0, or -errno after a message on stderr. */
-typedef int query_view_fn(sqlite3 *db, const struct query_filter *q,
+typedef int query_view_fn(struct qdb *db, const struct query_filter *q,
     const struct query_node *nodes, size_t n, struct output *o);
 query_view_fn view_readings, view_every, view_events, view_gaps,
     view_nodes;

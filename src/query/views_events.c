@@ -31,30 +31,30 @@ struct episode {
 
 /* Whether the row in q has the seq after the episode's last one, in the
  * same boot. */
-static bool seq_next(sqlite3_stmt *q, const struct episode *e)
+static bool seq_next(struct qstmt *q, const struct episode *e)
 {
-	return e->has_seq && sqlite3_column_type(q, 6) != SQLITE_NULL &&
-	    sqlite3_column_int64(q, 5) == e->boot &&
-	    sqlite3_column_int64(q, 6) == e->seq + 1;
+	return e->has_seq && qdb_column_type(q, 6) != QDB_NULL &&
+	    qdb_column_int64(q, 5) == e->boot &&
+	    qdb_column_int64(q, 6) == e->seq + 1;
 }
 
-static void episode_take(struct episode *e, sqlite3_stmt *q)
+static void episode_take(struct episode *e, struct qstmt *q)
 {
-	int i, status = sqlite3_column_int(q, 4);
+	int i, status = (int)qdb_column_int64(q, 4);
 
-	e->end = sqlite3_column_int64(q, 0);
-	e->has_seq = sqlite3_column_type(q, 6) != SQLITE_NULL;
-	e->boot = sqlite3_column_int64(q, 5);
-	e->seq = sqlite3_column_int64(q, 6);
+	e->end = qdb_column_int64(q, 0);
+	e->has_seq = qdb_column_type(q, 6) != QDB_NULL;
+	e->boot = qdb_column_int64(q, 5);
+	e->seq = qdb_column_int64(q, 6);
 	if (status > e->worst)
 		e->worst = status;
 	e->readings++;
 	for (i = 0; i < 3; i++) {
 		double v;
 
-		if (sqlite3_column_type(q, 1 + i) == SQLITE_NULL)
+		if (qdb_column_type(q, 1 + i) == QDB_NULL)
 			continue;
-		v = sqlite3_column_double(q, 1 + i);
+		v = qdb_column_double(q, 1 + i);
 		if (isnan(e->max[i]) || v > e->max[i])
 			e->max[i] = v;
 		if (v >= kinds[i].warn)
@@ -109,19 +109,19 @@ static void episode_print(const struct query_node *node,
 
 /* Anything of the node strictly between two times (then they are not in
  * one episode), or after one (then the episode is not over). */
-static int between(sqlite3_stmt *q, int64_t node, int64_t from, int64_t to)
+static int between(struct qstmt *q, int64_t node, int64_t from, int64_t to)
 {
 	int rc;
 
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, node);
-	sqlite3_bind_int64(q, 2, from);
-	sqlite3_bind_int64(q, 3, to);
-	rc = sqlite3_step(q);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	qdb_reset(q);
+	qdb_bind_int64(q, 1, node);
+	qdb_bind_int64(q, 2, from);
+	qdb_bind_int64(q, 3, to);
+	rc = qdb_step(q);
+	return rc == QDB_ROW ? 1 : rc == QDB_DONE ? 0 : -EIO;
 }
 
-static int node_events(sqlite3 *db, sqlite3_stmt *q, sqlite3_stmt *gap,
+static int node_events(struct qdb *db, struct qstmt *q, struct qstmt *gap,
     const struct query_filter *f, const struct query_node *node,
     struct output *o)
 {
@@ -131,9 +131,9 @@ static int node_events(sqlite3 *db, sqlite3_stmt *q, sqlite3_stmt *gap,
 
 	/* Readings with a status only: the partial index (node, ts). */
 	query_bind_range(q, f, node->id);
-	sqlite3_bind_int(q, 4, 1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t ts = sqlite3_column_int64(q, 0);
+	qdb_bind_int64(q, 4, 1);
+	while ((rc = qdb_step(q)) == QDB_ROW) {
+		int64_t ts = qdb_column_int64(q, 0);
 
 		/* The next seq of the same boot: nothing can lie between. */
 		b = in && !(seq_next(q, &e) && e.end <= ts);
@@ -151,7 +151,7 @@ static int node_events(sqlite3 *db, sqlite3_stmt *q, sqlite3_stmt *gap,
 		}
 		episode_take(&e, q);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != QDB_DONE)
 		return query_sql_fail(db, "events");
 	if (in && e.worst >= f->status) {
 		if ((b = between(gap, node->id, e.end, INT64_MAX)) < 0)
@@ -161,7 +161,7 @@ static int node_events(sqlite3 *db, sqlite3_stmt *q, sqlite3_stmt *gap,
 	return 0;
 }
 
-int view_events(sqlite3 *db, const struct query_filter *f,
+int view_events(struct qdb *db, const struct query_filter *f,
     const struct query_node *nodes, size_t n, struct output *o)
 {
 	static const struct output_column cols[] = {
@@ -169,7 +169,7 @@ int view_events(sqlite3 *db, const struct query_filter *f,
 		{ "end", false }, { "duration_s", true }, { "peak", true },
 		{ "worst", true }, { "readings", true }, { "state", false },
 	};
-	sqlite3_stmt *q, *gap;
+	struct qstmt *q, *gap;
 	size_t i;
 	int ret;
 
@@ -180,13 +180,15 @@ int view_events(sqlite3 *db, const struct query_filter *f,
 		return ret;
 	if ((ret = query_prepare(db, "SELECT 1 FROM readings WHERE node = ?1 AND "
 	    "ts > ?2 AND ts < ?3 LIMIT 1", &gap)) < 0) {
-		sqlite3_finalize(q);
+		qdb_finalize(q);
 		return ret;
 	}
 	output_begin(o, o->format, o->f, cols, sizeof(cols) / sizeof(cols[0]));
-	for (i = 0; i < n && ret == 0; i++)
+	for (i = 0; i < n && ret == 0; i++) {
+		o->plant = nodes[i].plant;
 		ret = node_events(db, q, gap, f, &nodes[i], o);
-	sqlite3_finalize(q);
-	sqlite3_finalize(gap);
+	}
+	qdb_finalize(q);
+	qdb_finalize(gap);
 	return ret;
 }

@@ -38,7 +38,7 @@ static int gap_add(struct gaps *g, uint64_t boot, uint64_t from,
 /* One boot's readings come by seq downwards: a jump is a range still
  * missing (open); a reading received after one with a higher seq filled
  * a gap late (closed), and consecutive late ones make one range. */
-static int node_gaps(sqlite3 *db, sqlite3_stmt *q,
+static int node_gaps(struct qdb *db, struct qstmt *q,
     const struct query_filter *f, const struct query_node *node,
     struct output *o)
 {
@@ -50,10 +50,10 @@ static int node_gaps(sqlite3 *db, sqlite3_stmt *q,
 	size_t i;
 
 	query_bind_range(q, f, node->id);
-	while (ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		uint64_t b = (uint64_t)sqlite3_column_int64(q, 0);
-		uint64_t seq = (uint64_t)sqlite3_column_int64(q, 1);
-		int64_t received = sqlite3_column_int64(q, 2);
+	while (ret == 0 && (rc = qdb_step(q)) == QDB_ROW) {
+		uint64_t b = (uint64_t)qdb_column_int64(q, 0);
+		uint64_t seq = (uint64_t)qdb_column_int64(q, 1);
+		int64_t received = qdb_column_int64(q, 2);
 
 		if (first || b != boot) {
 			if (late)
@@ -86,7 +86,7 @@ static int node_gaps(sqlite3 *db, sqlite3_stmt *q,
 			min_received = received;
 		above = seq;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
+	if (ret == 0 && rc != QDB_DONE)
 		ret = query_sql_fail(db, "gaps");
 	if (ret == 0 && late)
 		ret = gap_add(&g, boot, late_from, late_to, false);
@@ -110,14 +110,14 @@ static int node_gaps(sqlite3 *db, sqlite3_stmt *q,
 	return ret;
 }
 
-int view_gaps(sqlite3 *db, const struct query_filter *f,
+int view_gaps(struct qdb *db, const struct query_filter *f,
     const struct query_node *nodes, size_t n, struct output *o)
 {
 	static const struct output_column cols[] = {
 		{ "node", false }, { "boot", true }, { "from", true },
 		{ "to", true }, { "missing", true }, { "state", false },
 	};
-	sqlite3_stmt *q;
+	struct qstmt *q;
 	size_t i;
 	int ret;
 
@@ -127,8 +127,10 @@ int view_gaps(sqlite3 *db, const struct query_filter *f,
 	    "seq DESC", &q)) < 0)
 		return ret;
 	output_begin(o, o->format, o->f, cols, sizeof(cols) / sizeof(cols[0]));
-	for (i = 0; i < n && ret == 0; i++)
+	for (i = 0; i < n && ret == 0; i++) {
+		o->plant = nodes[i].plant;
 		ret = node_gaps(db, q, f, &nodes[i], o);
-	sqlite3_finalize(q);
+	}
+	qdb_finalize(q);
 	return ret;
 }

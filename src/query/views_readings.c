@@ -28,7 +28,23 @@ static const char readings_other[] = "SELECT r.boot, r.seq, r.ts, "
     "JOIN fields f ON f.reading = r.id AND f.name = ?5 WHERE r.node = ?1 "
     "AND r.ts >= ?2 AND r.ts < ?3 AND r.status >= ?4 ORDER BY r.ts";
 
-static void reading_row(const struct query_node *node, sqlite3_stmt *q,
+/* PostgreSQL keeps the other fields in the jsonb column fields
+ * (src/hub/store_pg.h).  They are written as SQLite writes a REAL as
+ * text (a whole number with ".0"; float8's shortest form is SQLite's
+ * for up to 15 significant digits), in byte order of their names. */
+static const char readings_all_pg[] = "SELECT " READING_COLS
+    "p, t, v, status, exactly_once, (SELECT string_agg(key || '=' || "
+    "CASE WHEN x = trunc(x) AND abs(x) < 1e15 THEN x::bigint || '.0' "
+    "ELSE x::text END, ' ' ORDER BY key COLLATE \"C\") FROM "
+    "jsonb_each_text(r.fields), LATERAL (SELECT value::float8 AS x) c) "
+    "FROM readings r WHERE " QUERY_RANGE " ORDER BY ts";
+
+static const char readings_other_pg[] = "SELECT r.boot, r.seq, r.ts, "
+    "r.received, (r.fields->>?5)::float8, r.status, r.exactly_once FROM "
+    "readings r WHERE r.node = ?1 AND r.ts >= ?2 AND r.ts < ?3 AND "
+    "r.status >= ?4 AND r.fields->>?5 IS NOT NULL ORDER BY r.ts";
+
+static void reading_row(const struct query_node *node, struct qstmt *q,
     const struct query_filter *f, struct output *o)
 {
 	char c[12][QUERY_CELL];
@@ -36,7 +52,7 @@ static void reading_row(const struct query_node *node, sqlite3_stmt *q,
 	int nvals = f->field ? 1 : 3, i, k = 0;
 
 	cells[k++] = node->name;
-	query_time_cell(c[k], sqlite3_column_int64(q, 2));
+	query_time_cell(c[k], qdb_column_int64(q, 2));
 	cells[k] = c[k], k++;
 	query_cell(c[k], q, 0), cells[k] = c[k], k++;
 	query_cell(c[k], q, 1), cells[k] = c[k], k++;
@@ -46,14 +62,14 @@ static void reading_row(const struct query_node *node, sqlite3_stmt *q,
 		query_cell(c[k], q, 9), cells[k] = c[k], k++;
 	}
 	query_cell(c[k], q, 4 + nvals), cells[k] = c[k], k++;
-	cells[k++] = sqlite3_column_int(q, 5 + nvals) ? "exactly-once" :
+	cells[k++] = (int)qdb_column_int64(q, 5 + nvals) ? "exactly-once" :
 	    "at-least-once";
-	query_time_cell(c[k], sqlite3_column_int64(q, 3));
+	query_time_cell(c[k], qdb_column_int64(q, 3));
 	cells[k] = c[k], k++;
 	output_row(o, cells);
 }
 
-int view_readings(sqlite3 *db, const struct query_filter *f,
+int view_readings(struct qdb *db, const struct query_filter *f,
     const struct query_node *nodes, size_t n, struct output *o)
 {
 	struct output_column cols[12] = {
@@ -62,7 +78,7 @@ int view_readings(sqlite3 *db, const struct query_filter *f,
 	};
 	size_t k = 4;
 	int col = query_column_field(f->field), ret;
-	sqlite3_stmt *q;
+	struct qstmt *q;
 
 	if (f->field) {
 		cols[k++] = (struct output_column){ f->field, true };
@@ -75,8 +91,14 @@ int view_readings(sqlite3 *db, const struct query_filter *f,
 	cols[k++] = (struct output_column){ "status", true };
 	cols[k++] = (struct output_column){ "guarantee", false };
 	cols[k++] = (struct output_column){ "received", false };
-	ret = query_prepare(db, !f->field ? readings_all : col >= 0 ?
-	    readings_one[col] : readings_other, &q);
+	if (col >= 0)
+		ret = query_prepare(db, readings_one[col], &q);
+	else if (qdb_is_pg(db))
+		ret = query_prepare(db, f->field ? readings_other_pg :
+		    readings_all_pg, &q);
+	else
+		ret = query_prepare(db, f->field ? readings_other :
+		    readings_all, &q);
 	if (ret < 0)
 		return ret;
 	output_begin(o, o->format, o->f, cols, k);
@@ -103,6 +125,12 @@ static const char every_other[] = "SELECT (r.ts / ?5) * ?5 AS b, "
     "max(r.status) FROM readings r JOIN fields f ON f.reading = r.id AND "
     "f.name = ?6 WHERE r.node = ?1 AND r.ts >= ?2 AND r.ts < ?3 AND "
     "r.status >= ?4 GROUP BY b ORDER BY b";
+
+static const char every_other_pg[] = "SELECT (r.ts / ?5) * ?5 AS b, "
+    "count(x), min(x), avg(x), max(x), max(r.status) FROM readings r, "
+    "LATERAL (SELECT (r.fields->>?6)::float8 AS x) l WHERE r.node = ?1 "
+    "AND r.ts >= ?2 AND r.ts < ?3 AND r.status >= ?4 AND x IS NOT NULL "
+    "GROUP BY b ORDER BY b";
 
 struct bucket {
 	int64_t start;
@@ -141,9 +169,9 @@ static void bucket_print(const struct query_node *node,
 	output_row(o, cells);
 }
 
-static void bucket_take(struct bucket *b, sqlite3_stmt *q, int nvals)
+static void bucket_take(struct bucket *b, struct qstmt *q, int nvals)
 {
-	int i, status = sqlite3_column_int(q, 1 + nvals);
+	int i, status = (int)qdb_column_int64(q, 1 + nvals);
 
 	b->rows++;
 	if (status > b->status)
@@ -151,9 +179,9 @@ static void bucket_take(struct bucket *b, sqlite3_stmt *q, int nvals)
 	for (i = 0; i < nvals; i++) {
 		double v;
 
-		if (sqlite3_column_type(q, 1 + i) == SQLITE_NULL)
+		if (qdb_column_type(q, 1 + i) == QDB_NULL)
 			continue;
-		v = sqlite3_column_double(q, 1 + i);
+		v = qdb_column_double(q, 1 + i);
 		if (b->n[i] == 0 || v < b->min[i])
 			b->min[i] = v;
 		if (b->n[i] == 0 || v > b->max[i])
@@ -163,19 +191,20 @@ static void bucket_take(struct bucket *b, sqlite3_stmt *q, int nvals)
 	}
 }
 
-static int every_scan(sqlite3 *db, sqlite3_stmt *q,
+static int every_scan(struct qdb *db, struct qstmt *q,
     const struct query_filter *f, const struct query_node *nodes, size_t n,
     int nvals, struct output *o)
 {
 	size_t i;
-	int rc = SQLITE_DONE;
+	int rc = QDB_DONE;
 
-	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+	for (i = 0; i < n && rc == QDB_DONE; i++) {
 		struct bucket b = { .start = -1 };
 
 		query_bind_range(q, f, nodes[i].id);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			int64_t ts = sqlite3_column_int64(q, 0);
+		o->plant = nodes[i].plant;
+		while ((rc = qdb_step(q)) == QDB_ROW) {
+			int64_t ts = qdb_column_int64(q, 0);
 			int64_t start = ts / f->every * f->every;
 
 			if (start != b.start) {
@@ -185,14 +214,14 @@ static int every_scan(sqlite3 *db, sqlite3_stmt *q,
 			}
 			bucket_take(&b, q, nvals);
 		}
-		if (rc == SQLITE_DONE && b.start >= 0)
+		if (rc == QDB_DONE && b.start >= 0)
 			bucket_print(&nodes[i], &b, nvals, o);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : query_sql_fail(db, "query");
+	qdb_finalize(q);
+	return rc == QDB_DONE ? 0 : query_sql_fail(db, "query");
 }
 
-static void every_row(const struct query_node *node, sqlite3_stmt *q,
+static void every_row(const struct query_node *node, struct qstmt *q,
     const struct query_filter *f, struct output *o)
 {
 	char c[7][QUERY_CELL];
@@ -200,12 +229,12 @@ static void every_row(const struct query_node *node, sqlite3_stmt *q,
 	int i, k = 0;
 
 	cells[k++] = node->name;
-	query_time_cell(c[k], sqlite3_column_int64(q, 0));
+	query_time_cell(c[k], qdb_column_int64(q, 0));
 	cells[k] = c[k], k++;
 	for (i = 1; i < 6; i++) {
-		if (i == 3 && sqlite3_column_type(q, i) == SQLITE_FLOAT)
+		if (i == 3 && qdb_column_type(q, i) == QDB_FLOAT)
 			snprintf(c[k], QUERY_CELL, "%.6g",
-			    sqlite3_column_double(q, i));
+			    qdb_column_double(q, i));
 		else
 			query_cell(c[k], q, i);
 		cells[k] = c[k], k++;
@@ -213,7 +242,7 @@ static void every_row(const struct query_node *node, sqlite3_stmt *q,
 	output_row(o, cells);
 }
 
-int view_every(sqlite3 *db, const struct query_filter *f,
+int view_every(struct qdb *db, const struct query_filter *f,
     const struct query_node *nodes, size_t n, struct output *o)
 {
 	static const char *const agg[] = { "min", "avg", "max" };
@@ -224,7 +253,7 @@ int view_every(sqlite3 *db, const struct query_filter *f,
 	char names[9][QUERY_NAME_MAX];
 	int col = query_column_field(f->field), i, j, ret;
 	size_t k = 3;
-	sqlite3_stmt *q;
+	struct qstmt *q;
 
 	for (i = 0; i < (f->field ? 1 : 3); i++)
 		for (j = 0; j < 3; j++) {
@@ -235,10 +264,11 @@ int view_every(sqlite3 *db, const struct query_filter *f,
 		}
 	cols[k++] = (struct output_column){ "status", true };
 	if (f->field && col < 0) {
-		if ((ret = query_prepare(db, every_other, &q)) < 0)
+		if ((ret = query_prepare(db, qdb_is_pg(db) ? every_other_pg :
+		    every_other, &q)) < 0)
 			return ret;
 		/* each_node binds ?5, the interval; the name goes to ?6. */
-		sqlite3_bind_text(q, 6, f->field, -1, SQLITE_TRANSIENT);
+		qdb_bind_text(q, 6, f->field);
 		output_begin(o, o->format, o->f, cols, k);
 		return query_each_node(db, q, f, nodes, n, every_row, o);
 	}
