@@ -199,7 +199,7 @@ check "readings flow into the hub's log" wait_until 30 grows 5
 # wgu-hub; the historian runs with group wgu (SupplementaryGroups=, beside
 # PrivateUsers=) and makes its store group-readable (UMask=0027), so that
 # a member of group wgu-historian reads the .db and its -wal.
-check "hub: user wgu-dashboard made" in_c hub getent passwd wgu-dashboard
+check "hub: user wgu-dashboard made" users hub wgu-dashboard wgu-dashboard
 hist_groups() {
 	in_c hub sh -c 'grep "^Groups:" \
 	    "/proc/$(systemctl show -P MainPID wgu-historian)/status"' |
