@@ -78,8 +78,10 @@ def sse(a, password):
     host, port = u.hostname, u.port or 80
     sel = selectors.DefaultSelector()
     clients = []
-    for i in range(a.clients):
-        cookie = login(host, port, a.user, password)
+    # Every login first: a stream opened early would not be read while
+    # the others log in, and the server drops a stream that falls behind.
+    cookies = [login(host, port, a.user, password) for _ in range(a.clients)]
+    for i, cookie in enumerate(cookies):
         s = socket.create_connection((host, port), timeout=30)
         # HTTP/1.0: the stream unchunked, ended by the close.
         s.sendall(('GET /events HTTP/1.0\r\nHost: %s\r\nCookie: %s\r\n'
