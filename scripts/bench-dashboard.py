@@ -136,8 +136,8 @@ def sse(a, password):
                     hist.add(now - int(m.group(1)))
     out = hist.summary()
     out.update({'clients': len(clients), 'closed': closed,
-                'events_min': min(c['events'] for c in clients),
-                'events_max': max(c['events'] for c in clients)})
+                'events_min': min((c['events'] for c in clients), default=0),
+                'events_max': max((c['events'] for c in clients), default=0)})
     return out
 
 

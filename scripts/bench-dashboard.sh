@@ -145,8 +145,12 @@ bench() {
 	    --start-at "$start_at" --seconds "$seconds"
 }
 streams=$((clients - browsers))
-bench sse --clients "$streams" >"$lib_tmp/sse.json" 2>"$lib_tmp/sse.err" &
-readers=$!
+readers=''
+if [ "$streams" -gt 0 ]; then
+	bench sse --clients "$streams" >"$lib_tmp/sse.json" \
+	    2>"$lib_tmp/sse.err" &
+	readers=$!
+fi
 b=1
 while [ $b -le "$browsers" ]; do
 	bench browser --nodes "$nodes" >"$lib_tmp/browser$b.json" \
@@ -173,7 +177,7 @@ for f in "$lib_tmp"/browser*.json; do
 	[ -s "$f" ] || { echo "a browser failed:"; cat "${f%.json}.err"; continue; }
 	cat "$f"
 done
-cat "$lib_tmp/sse.json" "$lib_tmp/sse.err"
+cat "$lib_tmp/sse.json" "$lib_tmp/sse.err" 2>/dev/null
 cat "$lib_tmp"/browser*.json 2>/dev/null | /usr/bin/python3 -c '
 import json, statistics, sys
 loads, p99, p50, n = [], [], [], 0
