@@ -1,7 +1,9 @@
 /* Fuzzes wgu-modbus's configuration parser (src/modbus/config.c) with
  * arbitrary bytes, decodes a poll of every accepted device from registers
- * made of the input (src/modbus/decode.c), and checks the input as a
- * response to a read of every kind (src/modbus/response.c).  Invariants: a
+ * made of the input (src/modbus/decode.c), checks the input as a
+ * response to a read of every kind (src/modbus/response.c), and frames it
+ * as wgu-modbus does the bytes of a response as they come, in pieces the
+ * input sizes (mbresponse_frame()).  Invariants: a
  * refused file has a "f:LINE: " message and no devices; an accepted one
  * has 1.. devices, each with an address, 1..16 fields each inside a block
  * of at most one request's size; a decoded reading is finite with a
@@ -70,6 +72,41 @@ static void check_response(const uint8_t *data, size_t size)
 	}
 }
 
+/* The receive loop of src/modbus/source.c: pieces of 1..16 bytes (the
+ * sizes from the input's last byte on) into the buffer until the frame
+ * is whole or bad; it must never ask for more than the buffer holds, and
+ * a whole frame is its MBAP length. */
+static void check_framing(const uint8_t *data, size_t size)
+{
+	uint8_t rsp[MBRESPONSE_MAX];
+	size_t got = 0, off = 0, piece, k = 0;
+	enum mb_frame f = MB_FRAME_MORE;
+	uint16_t regs[MBCONFIG_REGS_PER_READ];
+	uint8_t bits[MBCONFIG_BITS_PER_READ];
+	struct mb_block b = { .kind = MB_HOLDING, .count = 2 };
+	int exception;
+
+	while (off < size && f == MB_FRAME_MORE) {
+		if (got >= sizeof(rsp))
+			abort();
+		piece = size ? (size_t)data[(size - 1 + k++) % size] % 16 + 1 : 1;
+		if (piece > sizeof(rsp) - got)
+			piece = sizeof(rsp) - got;
+		if (piece > size - off)
+			piece = size - off;
+		memcpy(rsp + got, data + off, piece);
+		got += piece;
+		off += piece;
+		f = mbresponse_frame(rsp, got);
+	}
+	if (f == MB_FRAME_WHOLE) {
+		if (got < 9 || got != 6 + (size_t)(rsp[4] << 8 | rsp[5]))
+			abort();
+		mbresponse_check(rsp, got, 0, rsp[6], &b, regs, bits,
+		    &exception);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mb_config cfg;
@@ -77,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	check_response(data, size);
+	check_framing(data, size);
 	if (mbconfig_parse("f", (const char *)data, size, &cfg, err) < 0) {
 		if (strncmp(err, "f:", 2) != 0 || cfg.devices != NULL)
 			abort();

@@ -53,7 +53,8 @@ lib_require_wgu() {
 }
 
 # The users wgu, wgu-historian, wgu-sim and wgu-modbus become once set up (make
-# install creates them): made here when missing, as make install would.
+# install creates them), and group wgu-monitor with the historian in it:
+# made here when missing, as make install would.
 lib_sandbox_users() {
 	for lib_u in wgu wgu-historian wgu-sim wgu-modbus; do
 		getent passwd "$lib_u" >/dev/null && continue
@@ -61,6 +62,12 @@ lib_sandbox_users() {
 		    "$lib_u" || { echo "FAIL: cannot create user $lib_u"
 		    echo "0 passed, 1 failed"; exit 1; }
 	done
+	# The read-only monitor socket's group, with the hub's readers.
+	getent group wgu-monitor >/dev/null || groupadd --system wgu-monitor ||
+	    { echo "FAIL: cannot create group wgu-monitor"
+	    echo "0 passed, 1 failed"; exit 1; }
+	id -nG wgu-historian | grep -qw wgu-monitor ||
+	    usermod -aG wgu-monitor wgu-historian
 }
 
 # lib_require_tunnel CMD...: skips the test unless root, with ip, wg,

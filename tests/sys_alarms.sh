@@ -20,7 +20,8 @@
 #            carried over, ids and all), a restart: the open alarms are
 #            resumed, not raised again, and cleared as before;
 #   peers:   with --interface, a peer without a handshake is alarmed (the
-#            UAPI read under the historian's seccomp filter) and the alarm
+#            monitor socket read by user wgu-historian, group wgu-monitor,
+#            under its seccomp filter) and the alarm
 #            cleared when the peer is removed; the live peer is not;
 #   figures: historian_stats refreshed.
 #
@@ -278,9 +279,9 @@ bogus=$(printf '11%.0s' $(seq 32))
 bogus_b64=ERERERERERERERERERERERERERERERERERERERERERE=
 check "a peer without a handshake added to the hub" \
     uapi "$(printf 'set=1\npublic_key=%s\nallowed_ip=10.0.0.9/32' "$bogus")"
-# The UAPI socket is root's 0600 (src/tun/privileges.c): the historian
-# that reads it stays uid 0, under the same seccomp filter.
-WGU_HISTORIAN_USER=root start_historian --interface "$hif"
+# The historian as its own user reads the read-only monitor socket
+# (root:wgu-monitor 0660), never the UAPI socket (root's 0600).
+start_historian --interface "$hif"
 check "restart: the open alarms resumed" wait_until 5 grep -q \
     'alarms open, resumed from the store' "$lib_tmp/historian.log"
 sleep 5	# more than the silent time

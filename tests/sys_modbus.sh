@@ -15,12 +15,20 @@
 #             transaction and unit ids, a response that never ends: the
 #             edge keeps running, counts each class, and the hub's log
 #             holds only the good value.
-#   events:   malformed events (bad name, another node's id) rejected.
+#   broker:   the broker stopped, then a second PLC: plc-04's source-down
+#             event is spooled, and reaches the hub's reject log once the
+#             broker is back; a copy of it, published again before and
+#             after a historian restart, is dropped.
+#   dead:     a device that accepts connections and never answers (2 s
+#             timeout) does not slow a live device polled at 10 Hz in the
+#             same process: the live one's readings over a window.
+#   events:   malformed events (bad name, another node's id) rejected;
+#             every spooled event in the reject log exactly once.
 #   NaN:      a float32 NaN gives no reading, one log line, a count.
 #   pipeline: every spooled reading in the log exactly once, nothing
 #             pending at exit.
 #
-# Needs root, mosquitto, python3-pymodbus; exits 77 otherwise.  About 60 s.
+# Needs root, mosquitto, python3-pymodbus; exits 77 otherwise.  About 80 s.
 # WGU_BIN names wgu; wgu-modbus and wgu-historian are taken from beside it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +43,7 @@ MODBUS=$(dirname "$WGU")/wgu-modbus
 plant_need "$MODBUS"
 plant_init m 192.168.81
 rejects=$lib_tmp/prod/industrial_production.rejects.log
-nodes=plc-01,plc-02,plc-03,bad-01,nan-01
+nodes=plc-01,plc-02,plc-03,bad-01,nan-01,plc-04,fast-01,dead-01
 
 plant_tunnel
 plant_hub_setup $nodes
@@ -56,6 +64,22 @@ ip netns exec "$edge" "$PY" "$srcdir/tests/modbus_hostile.py" 15021 \
 hostile_pid=$!
 lib_pids="$lib_pids $hostile_pid"
 check "hostile server listens" wait_listen "$edge" 15021
+ip netns exec "$edge" "$PY" "$srcdir/tests/modbus_plc.py" 15022 \
+    >>"$lib_tmp/plc4.log" 2>&1 &
+plc4_pid=$!
+lib_pids="$lib_pids $plc4_pid"
+check "second PLC listens" wait_listen "$edge" 15022
+# A device that takes connections and never answers.
+ip netns exec "$edge" "$PY" -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 15023))
+s.listen(1024)
+time.sleep(3600)
+' >>"$lib_tmp/silent.log" 2>&1 &
+lib_pids="$lib_pids $!"
+check "silent device listens" wait_listen "$edge" 15023
 
 # Every type and order; the same float with no, a warning and a critical
 # threshold on three devices.
@@ -119,6 +143,27 @@ port = 15021
 interval = 0.2
 timeout = 0.15
 field = x holding 7
+
+[device plc-04]
+address = 127.0.0.1
+port = 15022
+interval = 0.5
+timeout = 0.3
+field = g holding 30 int16
+
+[device fast-01]
+address = 127.0.0.1
+port = 15020
+interval = 0.1
+timeout = 0.1
+field = g holding 30 int16
+
+[device dead-01]
+address = 127.0.0.1
+port = 15023
+interval = 2
+timeout = 2
+field = g holding 30 int16
 EOT
 check "a bad configuration is refused with FILE:LINE" sh -c "
     printf '[device a]\naddress = h\nfield = x holding 0 float64\n' \
@@ -128,6 +173,7 @@ check "a bad configuration is refused with FILE:LINE" sh -c "
     '$lib_tmp/bad.err'"
 check "--check accepts the configuration" "$MODBUS" --config \
     "$lib_tmp/modbus.conf" --check
+mb_start=$(date +%s%3N)
 ip netns exec "$edge" "$MODBUS" --config "$lib_tmp/modbus.conf" \
     >"$lib_tmp/modbus.out" 2>>"$lib_tmp/modbus.log" &
 mb_pid=$!
@@ -171,6 +217,27 @@ check "thresholds: warning on plc-02, critical on plc-03" sh -c "
     grep '\"node_id\":\"plc-03\"' '$prod' | grep -q '\"status\":2}' &&
     ! grep '\"node_id\":\"plc-03\"' '$prod' | grep -vq '\"status\":2}'"
 
+# ---------------------------------------------------------------- dead
+# fast-01 polls at 10 Hz beside dead-01, whose every poll waits 2 s for
+# nothing: over 2..7 s after the start, fast-01 is due 50 polls.  Polls
+# that block (dead-01's at 0, 2 and 4 s, then its back-off) would have let
+# through about 10; at least half is asked.
+check "dead device: window over" wait_until 20 sh -c \
+    "[ \$(date +%s%3N) -gt $((mb_start + 9000)) ]"
+check "dead device does not slow a live one (>= 25 of 50 readings)" \
+    "$PY" - "$prod" "$((mb_start + 2000))" "$((mb_start + 7000))" <<'EOT'
+import json, sys
+lo, hi = int(sys.argv[2]), int(sys.argv[3])
+n = sum(1 for line in open(sys.argv[1])
+        if json.loads(line)["payload"]["node_id"] == "fast-01"
+        and lo <= json.loads(line)["payload"]["timestamp"] < hi)
+print(f"    fast-01: {n} readings in 5 s")
+assert n >= 25, n
+EOT
+check "dead device: source-down event" wait_until 10 grep -q \
+    "\"topic\":\"$prefix/dead-01/event\",\"reason\":\"event source-down\"" \
+    "$rejects"
+
 # ---------------------------------------------------------------- down
 kill -TERM "$plc_pid"
 wait "$plc_pid" 2>/dev/null
@@ -201,6 +268,51 @@ for line in open(sys.argv[1]):
     if p["node_id"] == "plc-01":
         assert not lo <= p["timestamp"] <= hi, p["timestamp"]
 EOT
+
+# ---------------------------------------------------------------- broker
+kill -TERM "$broker_pid"
+wait "$broker_pid" 2>/dev/null
+kill -TERM "$plc4_pid"
+wait "$plc4_pid" 2>/dev/null
+check "broker down: plc-04's source-down event spooled" wait_until 15 \
+    grep -q '"event":"source-down","node_id":"plc-04"' \
+    "$spool/plc-04/events/spool.log"
+sleep 1
+check "broker back" plant_start_broker "$hub"
+check "spooled source-down event of plc-04 in the hub's log" wait_until 30 \
+    grep -q "\"topic\":\"$prefix/plc-04/event\",\"reason\":\"event source-down\"" \
+    "$rejects"
+# plc-04's first event, as the edge spooled and published it.
+sed -n 's/^R [0-9]* 1 [0-9]* \(.*\) [0-9a-f]*$/\1/p' \
+    "$spool/plc-04/events/spool.log" | head -n 1 | tr -d '\n' \
+    >"$lib_tmp/event1"
+client_conf c-plc4 plc-04 "$hubdir/clients/plc-04.pw"
+publish_copy() {
+	ip netns exec "$edge" env XDG_CONFIG_HOME="$lib_tmp/c-plc4" \
+	    HOME=/nonexistent mosquitto_pub -i "copy-$$" -h 10.0.0.1 -q 1 \
+	    -t "$prefix/plc-04/event" -f "$lib_tmp/event1"
+}
+# downs_of NODE: the source-down lines of NODE in the reject log.
+downs_of() {
+	grep -c "\"topic\":\"$prefix/$1/event\",\"reason\":\"event source-down\"" \
+	    "$rejects"
+}
+check "plc-04's first event is event_seq 1 of its boot" grep -q \
+    '"event_seq":1,' "$lib_tmp/event1"
+publish_copy
+check "a copy of a logged event is dropped" wait_until 10 grep -q \
+    'duplicate event plc-04' "$plant_logs/historian.log"
+check "  ... the event is once in the reject log" [ "$(downs_of plc-04)" = 1 ]
+kill -TERM "$hist_pid"
+wait "$hist_pid" 2>/dev/null
+plant_start_historian
+check "historian restarted" wait_until 10 historian_subscribed
+publish_copy
+check "after a historian restart too (its table from the reject log)" \
+    wait_until 10 sh -c "[ \$(grep -c 'duplicate event plc-04' \
+    '$plant_logs/historian.log') = 2 ]"
+check "  ... the event is still once in the reject log" \
+    [ "$(downs_of plc-04)" = 1 ]
 
 # A node's event the historian cannot take is rejected with the reason.
 client_conf c-plc plc-01 "$hubdir/clients/plc-01.pw"
@@ -245,7 +357,7 @@ check "NaN: no reading, counted, said once" sh -c "
     grep -q '^nan-01: polls .* readings 0, .* bad values [1-9]' '$lib_tmp/modbus.out'"
 
 # ---------------------------------------------------------------- pipeline
-for n in plc-01 plc-02 plc-03 bad-01 nan-01; do
+for n in $(echo $nodes | tr , ' '); do
 	awk -v n="$n" '$1 == "R" { print n, $2, $3 }' "$spool/$n/spool.log"
 done | sort -u >"$lib_tmp/expected"
 wait_until 20 all_logged "$lib_tmp/expected"
@@ -255,5 +367,28 @@ check "every spooled reading in the log exactly once" sh -c "
     [ \$(sort '$lib_tmp/keys' | uniq -d | wc -l) = 0 ]"
 check "no torn line" none "$lib_tmp/torn"
 check "nothing pending or lost at exit" sh -c "
-    [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/modbus.out') = 5 ]"
+    [ \$(grep -c 'pending 0, lost 0 ' '$lib_tmp/modbus.out') = 8 ] &&
+    [ \$(grep -c ', events [0-9]* (acknowledged [0-9]*, lost 0)' \
+    '$lib_tmp/modbus.out') = 8 ]"
+check "every spooled event in the reject log exactly once" "$PY" - \
+    "$rejects" "$spool" <<'EOT'
+import collections, glob, json, re, sys
+spooled = set()
+for path in glob.glob(sys.argv[2] + "/*/events/spool.log"):
+    for line in open(path):
+        m = re.match(r"R \d+ \d+ \d+ (.*) [0-9a-f]{8}$", line)
+        if m:
+            e = json.loads(m.group(1))
+            spooled.add((e["node_id"], e["boot_id"], e["event_seq"]))
+logged = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["reason"].startswith("event ") and "event_seq" in r["raw"]:
+        e = json.loads(r["raw"])
+        logged[(e["node_id"], e["boot_id"], e["event_seq"])] += 1
+print(f"    {len(spooled)} events spooled, {sum(logged.values())} logged")
+assert len(spooled) >= 8, spooled
+assert set(logged) == spooled, (spooled ^ set(logged))
+assert max(logged.values()) == 1, logged
+EOT
 lib_summary

@@ -23,6 +23,10 @@
 #            when wgu creates it (checked in a private mount namespace with an
 #            empty /run); the daemon holds no file others can read; the
 #            config SaveConfig writes is 0600 under umask 000.
+#   monitor: the read-only socket /var/run/wgu-monitor/IF.sock, root:
+#            wgu-monitor 0660 in a 0750 directory: a member's get has no
+#            private key, its stats are answered, its set is refused with
+#            errno=-1 and changes nothing; others cannot connect.
 #   keys:    private and preshared keys (base64 and hex) never in the
 #            daemons' LOG_LEVEL=debug output through a handshake, traffic
 #            and bad UAPI input, in `ps` while wgu/wg run, or in the error
@@ -326,6 +330,53 @@ check "files: UAPI socket root 0600, /var/run/wireguard root:wgu 0770" sh -c "
 root:root 600 socket' ]"
 check "files: ... and wg still reaches the daemon" \
     nsenter -t "$m_pid" -m wg set "$mif" private-key "$lib_tmp/m.key"
+# The read-only monitor socket for group wgu-monitor (the historian's
+# handshake alarms, the dashboard's tunnel page): get without secrets and
+# stats, never set; others cannot connect.
+# monitor_ask USER REQUEST: the answer on the monitor socket, as USER.
+monitor_ask() {
+	nsenter -t "$m_pid" -m setpriv --reuid="$1" --regid="$(id -g "$1")" \
+	    --init-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print("connect:", e.strerror); sys.exit(0)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    out += b
+sys.stdout.write(out.decode())' "/var/run/wgu-monitor/$mif.sock" "$2"
+}
+check "monitor: /var/run/wgu-monitor root:wgu-monitor 0750, socket 0660" \
+    sh -c "[ \"\$(nsenter -t $m_pid -m stat -c '%U:%G %a %F' \
+    /var/run/wgu-monitor /var/run/wgu-monitor/$mif.sock)\" = \
+    'root:wgu-monitor 750 directory
+root:wgu-monitor 660 socket' ]"
+monitor_ask wgu-historian 'get=1\n\n' >"$lib_tmp/monitor.get"
+check "monitor: a member's get has the listen port and no private key" \
+    sh -c "grep -q '^listen_port=' '$lib_tmp/monitor.get' &&
+    grep -q '^errno=0\$' '$lib_tmp/monitor.get' &&
+    ! grep -q 'private_key' '$lib_tmp/monitor.get'"
+check "monitor: control: the root socket's get has the private key" sh -c "
+    nsenter -t $m_pid -m wg showconf '$mif' | grep -q '^PrivateKey = '"
+monitor_ask wgu-historian 'stats=1\n\n' >"$lib_tmp/monitor.stats"
+check "monitor: a member's stats give the drop counters" sh -c "
+    grep -q '^rx_bad_mac=' '$lib_tmp/monitor.stats' &&
+    grep -q '^errno=0\$' '$lib_tmp/monitor.stats'"
+monitor_ask wgu-historian 'set=1\nlisten_port=4242\n\n' \
+    >"$lib_tmp/monitor.set"
+check "monitor: a member's set is refused with errno=-1" \
+    grep -qx 'errno=-1' "$lib_tmp/monitor.set"
+check "monitor: ... and changed nothing" sh -c "
+    ! nsenter -t $m_pid -m wg show '$mif' listen-port | grep -qx 4242"
+monitor_ask nobody 'get=1\n\n' >"$lib_tmp/monitor.nobody"
+check "monitor: a user outside group wgu-monitor cannot connect" \
+    grep -q '^connect: Permission denied' "$lib_tmp/monitor.nobody"
 # open_files_ok PID: every file the daemon holds is root's and private,
 # or a device everyone may open (/dev/null, /dev/net/tun).
 open_files_ok() {

@@ -196,17 +196,17 @@ grows() { [ "$(lines)" -gt "$1" ]; }
 check "readings flow into the hub's log" wait_until 30 grows 5
 
 # The dashboard's access, ahead of its program: user wgu-dashboard made by
-# wgu-hub; the historian runs with group wgu (SupplementaryGroups=, beside
-# PrivateUsers=) and makes its store group-readable (UMask=0027), so that
+# wgu-hub; the historian runs with group wgu-monitor (SupplementaryGroups=,
+# beside PrivateUsers=) and makes its store group-readable (UMask=0027), so that
 # a member of group wgu-historian reads the .db and its -wal.
 check "hub: user wgu-dashboard made" users hub wgu-dashboard wgu-dashboard
 hist_groups() {
 	in_c hub sh -c 'grep "^Groups:" \
 	    "/proc/$(systemctl show -P MainPID wgu-historian)/status"' |
-	    tr -s ' \t' '\n' | grep -qx "$(in_c hub getent group wgu |
+	    tr -s ' \t' '\n' | grep -qx "$(in_c hub getent group wgu-monitor |
 	    cut -d: -f3)"
 }
-check "historian runs with supplementary group wgu" hist_groups
+check "historian runs with supplementary group wgu-monitor" hist_groups
 db=/var/lib/wgu-historian/industrial_production.db
 check "the store is 0640, group wgu-historian" sh -c \
     "[ \"\$(nsenter -t $hub_pid -a stat -c '%a %G' $db)\" = \

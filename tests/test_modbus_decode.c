@@ -227,9 +227,38 @@ static void test_response(void)
 	    bits[8] == 0 && bits[9] == 1);
 }
 
+/* A response's bytes as they come: more, whole, a length no response has,
+ * bytes after it. */
+static void test_frame(void)
+{
+	uint8_t rsp[MBRESPONSE_MAX + 8] = { 0, 5, 0, 0, 0, 7, 1, 3, 4, 0x12,
+	    0x34, 0xAB, 0xCD, 0xEE };
+	size_t got;
+
+	for (got = 0; got < 13; got++)
+		if (mbresponse_frame(rsp, got) != MB_FRAME_MORE)
+			CHECK_FAIL("%zu bytes", got);
+	CHECK(mbresponse_frame(rsp, 13) == MB_FRAME_WHOLE);
+	CHECK(mbresponse_frame(rsp, 14) == MB_FRAME_TRAILING);
+	rsp[5] = 2;			/* unit and function only */
+	CHECK(mbresponse_frame(rsp, 7) == MB_FRAME_BAD_LENGTH);
+	rsp[5] = 3;			/* an exception's length */
+	CHECK(mbresponse_frame(rsp, 8) == MB_FRAME_MORE);
+	CHECK(mbresponse_frame(rsp, 9) == MB_FRAME_WHOLE);
+	rsp[4] = 0;			/* 6 + 254 = MBRESPONSE_MAX */
+	rsp[5] = 254;
+	CHECK(mbresponse_frame(rsp, MBRESPONSE_MAX - 1) == MB_FRAME_MORE);
+	CHECK(mbresponse_frame(rsp, MBRESPONSE_MAX) == MB_FRAME_WHOLE);
+	rsp[5] = 255;			/* one beyond */
+	CHECK(mbresponse_frame(rsp, 7) == MB_FRAME_BAD_LENGTH);
+	rsp[4] = 0xFF;			/* announced 65535 */
+	CHECK(mbresponse_frame(rsp, 7) == MB_FRAME_BAD_LENGTH);
+}
+
 int main(void)
 {
 	RUN(test_request);
+	RUN(test_frame);
 	RUN(test_response);
 	RUN(test_types);
 	RUN(test_not_finite);

@@ -4,7 +4,8 @@
  * (a crash mid-batch loses both), catch-up and rebuild equal to the live
  * path, across rotation, an unreadable database made anew, retention;
  * the alarms kept beside the readings (schema 2, a version 1 store
- * migrated in place, carried over by a rebuild). */
+ * migrated in place, carried over by a rebuild, refused by any other
+ * backend). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "check.h"
 #include "hub/logline.h"
 #include "hub/store.h"
+#include "hub/store_internal.h"
 
 static char dir[256];
 
@@ -589,6 +591,29 @@ static void test_migrate_v1(void)
 	CHECK(store_open(&s, db) == -EBADMSG && s == NULL);
 }
 
+/* Another backend (PostgreSQL's, here one whose operations are never
+ * called) has no alarm tables: each call is refused, nothing reached. */
+static void test_alarms_not_sqlite(void)
+{
+	static const struct store_ops other = { 0 };
+	struct store s = { .ops = &other };
+	struct alarm a = { .kind = ALARM_SILENT, .severity = 2, .start = 1 };
+	struct alarm_threshold t = { "p", 8, 9.5, false };
+	int64_t last = 0;
+
+	snprintf(a.node, sizeof(a.node), "n1");
+	CHECK(store_alarm_add(&s, &a) == -ENOTSUP && a.id == 0);
+	a.id = 1;
+	CHECK(store_alarm_update(&s, &a) == -ENOTSUP);
+	CHECK(store_alarms_open(&s, collect, (struct alarm[1]){ { 0 } }) ==
+	    -ENOTSUP);
+	CHECK(store_nodes_last(&s, last_of, &last) == -ENOTSUP && last == 0);
+	CHECK(store_thresholds_set(&s, &t, 1) == -ENOTSUP);
+	CHECK(store_stat_set(&s, "gaps_open", 1, 1) == -ENOTSUP);
+	CHECK(store_alarms_restore(&s, &a, 1) == -ENOTSUP);
+	CHECK(!s.in_tx && !s.failed);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -608,6 +633,7 @@ int main(void)
 	RUN(test_retain);
 	RUN(test_alarms);
 	RUN(test_migrate_v1);
+	RUN(test_alarms_not_sqlite);
 	if (check_tests_failed == 0) {
 		char cmd[512];
 

@@ -719,6 +719,52 @@ static void test_concurrent_removal(void)
 	teardown(&fx);
 }
 
+/* A monitor's session: the same answers without a secret, and no set. */
+static void test_read_only(void)
+{
+	struct fixture fx;
+	char *got;
+	int ret;
+
+	setup(&fx);
+	EXPECT(&fx, "set=1\nprivate_key=" ALICE_PRIV "\n"
+	    "public_key=" BOB_PUB "\npreshared_key=" PSK "\n"
+	    "endpoint=192.0.2.1:51820\nallowed_ip=10.1.0.0/16\n\n",
+	    "errno=0\n\n");
+	fx.s.read_only = true;
+	EXPECT(&fx, "get=1\n\n",
+	    "listen_port=51820\n"
+	    "public_key=" BOB_PUB "\n"
+	    "protocol_version=1\n"
+	    "endpoint=192.0.2.1:51820\n"
+	    "last_handshake_time_sec=0\n"
+	    "last_handshake_time_nsec=0\n"
+	    "tx_bytes=0\n"
+	    "rx_bytes=0\n"
+	    "persistent_keepalive_interval=0\n"
+	    "allowed_ip=10.1.0.0/16\n"
+	    "errno=0\n\n");
+	got = talk(&fx, "stats=1\n\n");
+	CHECK(strncmp(got, "rx_invalid=0\n", 13) == 0 &&
+	    strstr(got, "errno=0\n\n") != NULL);
+	free(got);
+	/* A set is refused before any of its lines is read. */
+	got = talk_chunked(&fx, "set=1\nprivate_key=" ZERO_KEY "\n"
+	    "public_key=" BOB_PUB "\nremove=true\n\n", 0, &ret);
+	CHECK(strcmp(got, "errno=-1\n\n") == 0);
+	CHECK(ret == -EPROTO && wg_uapi_session_closed(&fx.s));
+	free(got);
+	CHECK(peer_by_hex(&fx, BOB_PUB) != NULL);
+	teardown(&fx);
+	/* The full session still shows the key the refused set named. */
+	setup(&fx);
+	EXPECT(&fx, "set=1\nprivate_key=" ALICE_PRIV "\n\n", "errno=0\n\n");
+	got = talk(&fx, "get=1\n\n");
+	CHECK(strstr(got, "private_key=" ALICE_PRIV_CLAMPED "\n") != NULL);
+	free(got);
+	teardown(&fx);
+}
+
 int main(void)
 {
 	RUN(test_get_empty);
@@ -741,5 +787,6 @@ int main(void)
 	RUN(test_concurrent_removal);
 	RUN(test_stats);
 	RUN(test_stats_framing);
+	RUN(test_read_only);
 	return check_summary();
 }

@@ -1,5 +1,6 @@
 /* The UAPI client of `wgu up`, `down`, `show` and `stats`: see ipc.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,12 +11,14 @@
 #include "cli/ipc.h"
 #include "tun/uapi_path.h"
 
-int wg_ipc_connect(const char *ifname)
+/* IFNAME's UAPI socket, or its read-only monitor socket. */
+static int connect_to(const char *ifname, bool monitor)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, ret;
 
-	ret = wg_uapi_socket_path(sun.sun_path, sizeof(sun.sun_path), ifname);
+	ret = (monitor ? wg_uapi_monitor_path : wg_uapi_socket_path)(
+	    sun.sun_path, sizeof(sun.sun_path), ifname);
 	if (ret < 0)
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -27,6 +30,11 @@ int wg_ipc_connect(const char *ifname)
 		return ret;
 	}
 	return fd;
+}
+
+int wg_ipc_connect(const char *ifname)
+{
+	return connect_to(ifname, false);
 }
 
 static int send_all(int fd, const char *req, size_t len)
@@ -67,14 +75,14 @@ static int set_timeout(int fd, int timeout_ms)
 	return 0;
 }
 
-static int exchange(const char *ifname, const char *req,
+static int exchange(const char *ifname, bool monitor, const char *req,
     struct wg_buf *reply, int timeout_ms)
 {
 	char chunk[4096];
 	ssize_t n;
 	int fd, ret;
 
-	fd = wg_ipc_connect(ifname);
+	fd = connect_to(ifname, monitor);
 	if (fd < 0)
 		return fd;
 	if ((ret = set_timeout(fd, timeout_ms)) < 0 ||
@@ -104,7 +112,7 @@ out:
 int wg_ipc_exchange(const char *ifname, const char *req,
     struct wg_buf *reply)
 {
-	return exchange(ifname, req, reply, 0);
+	return exchange(ifname, false, req, reply, 0);
 }
 
 int wg_ipc_errno(const char *reply)
@@ -119,17 +127,29 @@ int wg_ipc_call(const char *ifname, const char *req, struct wg_buf *reply)
 	return wg_ipc_call_timeout(ifname, req, reply, 0);
 }
 
-int wg_ipc_call_timeout(const char *ifname, const char *req,
+static int call(const char *ifname, bool monitor, const char *req,
     struct wg_buf *reply, int timeout_ms)
 {
 	struct wg_buf local = { 0 }, *r = reply ? reply : &local;
 	int ret;
 
-	ret = exchange(ifname, req, r, timeout_ms);
+	ret = exchange(ifname, monitor, req, r, timeout_ms);
 	if (ret == 0)
 		ret = wg_ipc_errno(r->s);
 	wg_buf_free(&local);
 	return ret;
+}
+
+int wg_ipc_call_timeout(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms)
+{
+	return call(ifname, false, req, reply, timeout_ms);
+}
+
+int wg_ipc_monitor_call_timeout(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms)
+{
+	return call(ifname, true, req, reply, timeout_ms);
 }
 
 const char *wg_ipc_value(const char *reply, const char *key)

@@ -33,6 +33,13 @@ int wg_ipc_call(const char *ifname, const char *req, struct wg_buf *reply);
 int wg_ipc_call_timeout(const char *ifname, const char *req,
     struct wg_buf *reply, int timeout_ms);
 
+/* The same over IFNAME's read-only monitor socket
+ * (/var/run/wgu-monitor/IFNAME.sock, group wgu-monitor: tun/uapi_path.h),
+ * for the hub's programs that only watch: "get" without the keys, set
+ * refused. */
+int wg_ipc_monitor_call_timeout(const char *ifname, const char *req,
+    struct wg_buf *reply, int timeout_ms);
+
 /* The value of "key=" in an answer (up to its newline), or NULL. */
 const char *wg_ipc_value(const char *reply, const char *key);
 

@@ -128,8 +128,8 @@ const struct sandbox_policy sandbox_sim_policy = {
 	.netlink = true,
 };
 
-/* wgu-modbus: the spool as wgu-sim's; libmodbus needs only the base
- * set (sockets, select, fcntl). */
+/* wgu-modbus: the spools as wgu-sim's; its device sockets and its
+ * spools' sync thread (started under the filter) need only the base set. */
 const struct sandbox_policy sandbox_modbus_policy = {
 	.program = "wgu-modbus",
 	.user_env = "WGU_MODBUS_USER",

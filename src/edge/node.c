@@ -35,36 +35,73 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Publishes the oldest unsent readings while connected and the in-flight
- * window has room. */
-static void pump(struct node *n)
+/* The payload of an entry just appended, still in the caller's hands:
+ * published from there rather than read back from the spool file. */
+struct fresh {
+	uint64_t boot_id, seq;
+	const char *payload;
+	int len;
+};
+
+/* Publishes the oldest unsent entries of one spool (the events' or the
+ * readings') while the in-flight window has room.  -1 when publishing
+ * failed (the rest waits). */
+static int pump_spool(struct node *n, struct spool *sp, bool event,
+    const struct fresh *fresh)
 {
-	char payload[TELEMETRY_PAYLOAD_MAX + 1];
+	char buf[TELEMETRY_PAYLOAD_MAX + 1];
+	const char *payload;
 	struct spool_entry *e;
 	int mid, len, rc;
 
-	if (!mqtt_loop_connected(&n->ml))
-		return;
 	while (n->ninflight < NODE_INFLIGHT_MAX &&
-	    (e = spool_next_unsent(&n->sp)) != NULL) {
-		len = spool_payload(&n->sp, e, payload, sizeof(payload));
+	    (e = spool_next_unsent(sp)) != NULL) {
+		if (fresh && e->boot_id == fresh->boot_id &&
+		    e->seq == fresh->seq) {
+			payload = fresh->payload;
+			len = fresh->len;
+		} else {
+			payload = buf;
+			len = spool_payload(sp, e, buf, sizeof(buf));
+		}
 		if (len < 0) {
 			node_log(n, "spool read: %s", strerror(-len));
-			return;
+			return -1;
 		}
-		rc = mosquitto_publish(n->mosq, &mid, n->topic, len, payload,
-		    1, false);
+		rc = mosquitto_publish(n->mosq, &mid, event ? n->event_topic :
+		    n->topic, len, payload, 1, false);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			/* Lost connection: the adapter notices and the
-			 * reading stays unsent. */
+			 * entry stays unsent. */
 			node_log(n, "publish: %s", mosquitto_strerror(rc));
-			return;
+			return -1;
 		}
 		n->inflight[n->ninflight++] = (struct node_inflight){ mid,
-		    e->boot_id, e->seq };
-		spool_mark_inflight(&n->sp, e);
-		n->published++;
+		    event, e->boot_id, e->seq };
+		spool_mark_inflight(sp, e);
+		if (!event)
+			n->published++;
 	}
+	return 0;
+}
+
+/* Publishes the oldest unsent events, then readings, while connected and
+ * the in-flight window has room; fresh (may be NULL) is the entry just
+ * appended to the readings' spool (reading) or the events' (!reading). */
+static void pump_fresh(struct node *n, const struct fresh *fresh,
+    bool reading)
+{
+	if (!mqtt_loop_connected(&n->ml))
+		return;
+	if (n->events_open && pump_spool(n, &n->esp, true, reading ? NULL :
+	    fresh) < 0)
+		return;
+	pump_spool(n, &n->sp, false, reading ? fresh : NULL);
+}
+
+static void pump(struct node *n)
+{
+	pump_fresh(n, NULL, true);
 }
 
 /* libmosquitto's obj is the adapter (mqtt_loop.h), whose ctx is the node. */
@@ -78,12 +115,18 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 			break;
 	if (i == n->ninflight)
 		return;		/* from before a reconnect: already requeued */
-	ret = spool_ack(&n->sp, n->inflight[i].boot_id, n->inflight[i].seq);
-	if (ret == 0)
+	ret = spool_ack(n->inflight[i].event ? &n->esp : &n->sp,
+	    n->inflight[i].boot_id, n->inflight[i].seq);
+	if (ret == 0 && n->inflight[i].event)
+		n->events_acked++;
+	else if (ret == 0)
 		n->acked++;
 	else if (ret != -ENOENT)
 		node_log(n, "spool ack: %s", strerror(-ret));
-	n->dirty = true;
+	if (n->inflight[i].event)
+		n->events_dirty = true;
+	else
+		n->dirty = true;
 	n->inflight[i] = n->inflight[--n->ninflight];
 	pump(n);
 }
@@ -138,6 +181,8 @@ static void disconnected(struct mqtt_loop *ml, int rc, void *ctx)
 	    mosquitto_strerror(rc), n->ninflight);
 	n->ninflight = 0;
 	spool_requeue_inflight(&n->sp);
+	if (n->events_open)
+		spool_requeue_inflight(&n->esp);
 }
 
 static const struct mqtt_loop_ops loop_ops = {
@@ -198,23 +243,49 @@ void node_publish(struct node *n, const struct telemetry_reading *in)
 		return;
 	}
 	n->dirty = true;
-	pump(n);
+	pump_fresh(n, &(struct fresh){ r.boot_id, r.seq, payload, len },
+	    true);
 }
 
-int node_event(struct node *n, const char *json)
+int node_event(struct node *n, const char *event, const char *members)
 {
-	int rc;
+	char json[NODE_EVENT_MAX];
+	uint64_t seq = n->event_seq + 1;
+	int len, ret;
 
-	if (!mqtt_loop_connected(&n->ml))
-		return -ENOTCONN;
-	rc = mosquitto_publish(n->mosq, NULL, n->event_topic,
-	    (int)strlen(json), json, 1, false);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		node_log(n, "event: %s", mosquitto_strerror(rc));
-		return -EIO;
+	if (!n->events_open)
+		return -EINVAL;
+	len = snprintf(json, sizeof(json), "{\"event\":\"%s\",\"node_id\":"
+	    "\"%s\",\"boot_id\":%" PRIu64 ",\"event_seq\":%" PRIu64 "%s%s}",
+	    event, n->id, n->sp.boot_id, seq, members[0] ? "," : "",
+	    members);
+	ret = len < 0 || (size_t)len >= sizeof(json) ? -EMSGSIZE :
+	    spool_append(&n->esp, n->sp.boot_id, seq, json, (size_t)len);
+	if (ret == SPOOL_HELD || ret == 0) {
+		/* Held for want of disk space: written before the next, and
+		 * published only once written. */
+		n->event_seq = seq;
+		n->events++;
+		n->events_dirty = true;
+		pump_fresh(n, ret == 0 ? &(struct fresh){ n->sp.boot_id, seq,
+		    json, len } : NULL, false);
+		return 0;
 	}
-	n->events++;
-	return 0;
+	n->events_lost++;
+	node_log(n, "%s event LOST: events spool: %s", event, ret == -ENOSPC ?
+	    "full of unacknowledged events" : strerror(-ret));
+	return ret;
+}
+
+static int sync_spool(struct node *n, struct spool *sp, const char *what)
+{
+	char label[SYNCER_LABEL_MAX];
+
+	if (n->cfg->syncer == NULL)
+		return spool_sync(sp);
+	snprintf(label, sizeof(label), "%s: %s: %s", n->cfg->prog, n->id,
+	    what);
+	return syncer_add(n->cfg->syncer, sp->fd, label);
 }
 
 void node_tick_second(struct node *n)
@@ -228,16 +299,23 @@ void node_tick_second(struct node *n)
 		    "readings waiting in the spool", n->cfg->broker,
 		    n->cfg->port, n->down_s, n->sp.pending);
 	flush_held(n);
+	if (n->events_open && n->esp.nheld > 0 &&
+	    spool_flush_held(&n->esp) == 0)
+		pump(n);
+	if (n->events_dirty && (ret = sync_spool(n, &n->esp,
+	    "events spool")) < 0)
+		node_log(n, "events spool sync: %s", strerror(-ret));
+	n->events_dirty = false;
 	if (!n->dirty)
 		return;
 	n->dirty = false;
-	if ((ret = spool_sync(&n->sp)) < 0)
+	if ((ret = sync_spool(n, &n->sp, "spool")) < 0)
 		node_log(n, "spool sync: %s", strerror(-ret));
 }
 
 size_t node_pending(const struct node *n)
 {
-	return n->sp.pending;
+	return n->sp.pending + (n->events_open ? n->esp.pending : 0);
 }
 
 static int make_dir(const struct node *n, const char *path)
@@ -247,6 +325,32 @@ static int make_dir(const struct node *n, const char *path)
 
 	if (ret < 0 && ret != -EEXIST)
 		return ret;
+	return 0;
+}
+
+/* The events spool in DIR/events: its entries are keyed by the readings'
+ * boot id, which only grows, so its own boot id goes unused. */
+static int open_events(struct node *n, const char *dir)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/events", dir) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((ret = make_dir(n, path)) < 0 ||
+	    (ret = spool_open(&n->esp, path, NODE_EVENTS_MAX)) < 0) {
+		node_log(n, "events spool %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	n->events_open = true;
+	if (n->esp.repaired_bytes || n->esp.bad_lines)
+		node_log(n, "events spool repaired: torn record of %" PRIu64
+		    " bytes cut, %" PRIu64 " unreadable lines skipped",
+		    n->esp.repaired_bytes, n->esp.bad_lines);
+	if (n->esp.pending > 0)
+		node_log(n, "%zu unacknowledged events in the spool",
+		    n->esp.pending);
 	return 0;
 }
 
@@ -272,7 +376,7 @@ static int open_spool(struct node *n)
 		    n->sp.repaired_bytes, n->sp.bad_lines);
 	node_log(n, "boot %" PRIu64 ", %zu unacknowledged readings in the "
 	    "spool", n->sp.boot_id, n->sp.pending);
-	return 0;
+	return n->cfg->events ? open_events(n, path) : 0;
 }
 
 static int new_client(struct node *n, struct ev_loop *loop,
@@ -330,6 +434,12 @@ void node_finish(struct node *n)
 {
 	size_t lost;
 
+	if (n->events_open && spool_flush_held(&n->esp) > 0) {
+		lost = spool_drop_held(&n->esp);
+		n->events_lost += lost;
+		node_log(n, "%zu events LOST: held in memory, no room in the "
+		    "spool (%s)", lost, strerror(-n->esp.held_err));
+	}
 	if (!n->spool_open || spool_flush_held(&n->sp) == 0)
 		return;
 	lost = spool_drop_held(&n->sp);
@@ -360,4 +470,7 @@ void node_clear(struct node *n)
 	if (n->spool_open)
 		spool_close(&n->sp);
 	n->spool_open = false;
+	if (n->events_open)
+		spool_close(&n->esp);
+	n->events_open = false;
 }

@@ -13,6 +13,14 @@
  * request on the node's command topic republishes what the spool still
  * holds.
  *
+ * Events (node_event(), with cfg->events set) take the same path through
+ * a spool of their own, SPOOL_DIR/NODE_ID/events, numbered event_seq
+ * 1, 2, ... within the node's boot: spooled first, published in order on
+ * PREFIX/NODE/event with QoS 1 sharing the readings' window (events go
+ * first), acknowledged by the PUBACK, published again after a lost
+ * connection.  The historian drops an event whose (node_id, boot_id,
+ * event_seq) it logged already, so each reaches its log exactly once.
+ *
  * Usage: node_init() (after mosquitto_lib_init()), node_start(), the loop
  * runs, node_stop(), node_clear().  node_clear() is safe on a node whose
  * node_init() failed or never ran (zeroed). */
@@ -30,10 +38,14 @@
 #include "mqtt/telemetry.h"
 #include "sim/model.h"
 #include "edge/spool.h"
+#include "edge/syncer.h"
 
 enum {
 	NODE_INFLIGHT_MAX = 32,
 	NODE_TOPIC_MAX = 256,
+	/* Entries of the events spool (acknowledged ones are history). */
+	NODE_EVENTS_MAX = 10000,
+	NODE_EVENT_MAX = 768,	/* bytes of an event's JSON */
 };
 
 /* What every node shares; the strings must outlive the nodes. */
@@ -44,10 +56,15 @@ struct node_config {
 	const char *username;	/* NULL: the node id */
 	int port;
 	size_t spool_max;
+	bool events;		/* node_event() used: the events spool */
+	/* The spools' fdatasync once a second: NULL syncs in the loop, else
+	 * it is handed to this (edge/syncer.h). */
+	struct syncer *syncer;
 };
 
 struct node_inflight {
 	int mid;
+	bool event;		/* of the events spool */
 	uint64_t boot_id, seq;
 };
 
@@ -60,13 +77,18 @@ struct node {
 	struct mqtt_loop ml;
 	struct spool sp;
 	bool spool_open;
+	struct spool esp;	/* events, with cfg->events */
+	bool events_open;
+	uint64_t event_seq;	/* last event_seq of this boot */
 	uint64_t seq;		/* last seq generated in this boot */
 	struct node_inflight inflight[NODE_INFLIGHT_MAX];
 	int ninflight;
 	bool dirty;		/* spool written since the last fsync */
+	bool events_dirty;	/* the events spool, likewise */
 	unsigned int down_s;	/* seconds without a broker session */
 	/* For the summary. */
-	uint64_t generated, acked, lost, published, resends, events;
+	uint64_t generated, acked, lost, published, resends;
+	uint64_t events, events_acked, events_lost;
 };
 
 /* "PROG: ID: ..." on stderr. */
@@ -89,17 +111,19 @@ int node_start(struct node *n);
  * window allows; an unencodable reading is counted lost. */
 void node_publish(struct node *n, const struct telemetry_reading *r);
 
-/* A JSON event about the node's source (wgu-modbus: the device stopped or
- * resumed answering) on PREFIX/NODE/event, QoS 1, not spooled: sent only
- * while connected, else counted and dropped (the readings' absence is in
- * the spool's record all the same).  0 or a negative errno. */
-int node_event(struct node *n, const char *json);
+/* An event about the node's source (wgu-modbus: the device stopped or
+ * resumed answering): the JSON object
+ *	{"event":EVENT,"node_id":ID,"boot_id":B,"event_seq":N,MEMBERS}
+ * where members is the caller's ("\"timestamp\":...,..."; may be empty),
+ * spooled and then published (see above; needs cfg->events).  0, or a
+ * negative errno (counted lost, said on stderr). */
+int node_event(struct node *n, const char *event, const char *members);
 
 /* Once a second: says when the broker has been away a while, and fsyncs
- * the spool if it was written. */
+ * the spools if they were written (through cfg->syncer when set). */
 void node_tick_second(struct node *n);
 
-/* Readings not yet acknowledged. */
+/* Readings and events not yet acknowledged. */
 size_t node_pending(const struct node *n);
 
 /* The end of the run: readings still held in memory for want of disk

@@ -35,8 +35,8 @@ uint64_t ingest_now_ms(void)
 
 /* To the reject log, with the reason; topic may be NULL.  A node's event
  * (is_event) goes there too, with its name as the reason: the log of
- * everything that is not a reading. */
-static void reject_or_event(struct ingest *in, uint64_t received,
+ * everything that is not a reading.  0 when the line is in the file. */
+static int reject_or_event(struct ingest *in, uint64_t received,
     const char *topic, const char *reason, const void *raw, size_t rawlen,
     bool is_event)
 {
@@ -75,6 +75,7 @@ static void reject_or_event(struct ingest *in, uint64_t received,
 	else
 		view_event(in->view, VIEW_REJECTED, "REJECTED %s: %s", shown,
 		    reason);
+	return ret;
 }
 
 void ingest_reject(struct ingest *in, uint64_t received, const char *topic,
@@ -83,17 +84,61 @@ void ingest_reject(struct ingest *in, uint64_t received, const char *topic,
 	reject_or_event(in, received, topic, reason, raw, rawlen, false);
 }
 
+/* An event's key: 1 with *boot and *seq when it has "boot_id" and
+ * "event_seq" (integers, event_seq from 1), 0 when it has neither, -1
+ * when they are not both such numbers. */
+static int event_key(const cJSON *root, uint64_t *boot, uint64_t *seq)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "boot_id");
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "event_seq");
+	const double max = 9007199254740992.0;	/* 2^53 */
+
+	if (b == NULL && q == NULL)
+		return 0;
+	if (!cJSON_IsNumber(b) || !cJSON_IsNumber(q) || b->valuedouble < 0 ||
+	    b->valuedouble > max || q->valuedouble < 1 ||
+	    q->valuedouble > max || b->valuedouble != (uint64_t)b->valuedouble ||
+	    q->valuedouble != (uint64_t)q->valuedouble)
+		return -1;
+	*boot = (uint64_t)b->valuedouble;
+	*seq = (uint64_t)q->valuedouble;
+	return 1;
+}
+
+/* A keyed event: DEDUP_NEW to log it, else dropped (a copy, counted) or
+ * refused (*why set). */
+static enum dedup_verdict event_admit(struct ingest *in, const char *node,
+    uint64_t boot, uint64_t seq, const char **why)
+{
+	enum dedup_verdict v = dedup_lookup(in->event_dedup, node, boot, seq);
+
+	if (v == DEDUP_DUPLICATE) {
+		in->n.event_duplicates++;
+		view_event(in->view, VIEW_DUPLICATE, "duplicate event %s boot %"
+		    PRIu64 " event_seq %" PRIu64 " dropped", node, boot, seq);
+	} else if (v != DEDUP_NEW) {
+		*why = v == DEDUP_RETIRED ? "event: boot retired: older than "
+		    "the boots kept for this node" : "event: no room to keep "
+		    "its duplicate state";
+	}
+	return v;
+}
+
 /* An event on PREFIX/NODE/event: a JSON object of at most
- * TELEMETRY_PAYLOAD_MAX bytes with "event" (1..32 of [a-z-]) and
- * "node_id" (the topic's node).  Logged as it came; anything else is
+ * TELEMETRY_PAYLOAD_MAX bytes with "event" (1..32 of [a-z-]),
+ * "node_id" (the topic's node) and, for exactly once, "boot_id" and
+ * "event_seq" (ingest.h).  Logged as it came; anything else is
  * rejected. */
 static void event_message(struct ingest *in, uint64_t received,
     const char *topic, const char *node, const void *payload, size_t len)
 {
-	const cJSON *ev, *id;
+	const cJSON *ev = NULL, *id;
 	cJSON *root = NULL;
 	char reason[64];
 	const char *why = NULL;
+	uint64_t boot = 0, seq = 0;
+	enum dedup_effect effect;
+	int keyed = 0;
 
 	if (len > TELEMETRY_PAYLOAD_MAX || memchr(payload, '\0', len) != NULL ||
 	    (root = cJSON_ParseWithLength(payload, len)) == NULL ||
@@ -108,10 +153,22 @@ static void event_message(struct ingest *in, uint64_t received,
 	else if (!cJSON_IsString(id = cJSON_GetObjectItemCaseSensitive(root,
 	    "node_id")) || strcmp(id->valuestring, node) != 0)
 		why = "event: node_id does not match topic";
+	else if ((keyed = event_key(root, &boot, &seq)) < 0)
+		why = "event: boot_id and event_seq must be integers "
+		    "(event_seq from 1)";
+	if (why == NULL && keyed && event_admit(in, node, boot, seq, &why) ==
+	    DEDUP_DUPLICATE) {
+		cJSON_Delete(root);
+		return;
+	}
 	if (why == NULL)
 		snprintf(reason, sizeof(reason), "event %s", ev->valuestring);
-	reject_or_event(in, received, topic, why ? why : reason, payload, len,
-	    why == NULL);
+	if (reject_or_event(in, received, topic, why ? why : reason, payload,
+	    len, why == NULL) == 0 && why == NULL && keyed)
+		/* Cannot fail after DEDUP_NEW (dedup.h); not in the file,
+		 * it is not seen, and its next copy is logged. */
+		dedup_add(in->event_dedup, node, boot, seq, false, &effect,
+		    NULL);
 	if (why == NULL && in->cfg.observer && in->cfg.observer->event) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(root,
 		    "reason");

@@ -20,6 +20,12 @@
  * - remember: the reading is marked seen; a gap it opens is asked for
  *   again (resend.h); the live view shows it.
  *
+ * A node's event (PREFIX/NODE/event) goes to the reject log, the log of
+ * everything that is not a reading.  One that carries "boot_id" and
+ * "event_seq" (wgu-modbus spools its events, node.h) is logged exactly
+ * once: a copy of one already logged is dropped (counted), by a table of
+ * its own rebuilt from the reject log at start.
+ *
  * Exactly-once is ours, not MQTT's: libmosquitto acknowledges a QoS 1
  * message before our callback runs, and nodes replay their spool, so the
  * same reading can come twice and one can be lost between PUBACK and the
@@ -83,12 +89,14 @@ struct ingest_counters {
 	uint64_t received, logged, duplicates, rejected, write_errors;
 	uint64_t refused;	/* of rejected: no room for their state */
 	uint64_t events;	/* nodes' events, in the reject log */
+	uint64_t event_duplicates;	/* copies of logged events dropped */
 };
 
 struct ingest {
 	struct ingest_config cfg;
 	struct ev_loop *loop;
 	struct dedup_table *dedup;	/* the caller's, filled here */
+	struct dedup_table *event_dedup;	/* ours: events with a seq */
 	struct recent_table *recent;	/* ours: nodes without boot_id/seq */
 	struct resend *resend;
 	const struct view *view;

@@ -88,6 +88,35 @@ static void recover_line(void *ctx, const char *line, size_t len)
 	}
 }
 
+/* A line of the reject log that logged an event with boot_id and
+ * event_seq: marked seen (ingest.h).  Other lines are left alone. */
+static void recover_event(void *ctx, const char *line, size_t len)
+{
+	static const char logged[] = "\"reason\":\"event ";
+	struct ingest *in = ctx;
+	const cJSON *raw, *id, *b, *q;
+	enum dedup_effect e;
+	cJSON *rec, *ev;
+
+	if (memmem(line, len, logged, sizeof(logged) - 1) == NULL ||
+	    (rec = cJSON_ParseWithLength(line, len)) == NULL)
+		return;
+	raw = cJSON_GetObjectItemCaseSensitive(rec, "raw");
+	ev = cJSON_IsString(raw) ? cJSON_Parse(raw->valuestring) : NULL;
+	id = cJSON_GetObjectItemCaseSensitive(ev, "node_id");
+	b = cJSON_GetObjectItemCaseSensitive(ev, "boot_id");
+	q = cJSON_GetObjectItemCaseSensitive(ev, "event_seq");
+	if (cJSON_IsString(id) && cJSON_IsNumber(b) && cJSON_IsNumber(q) &&
+	    b->valuedouble >= 0 && q->valuedouble >= 1 &&
+	    b->valuedouble < 9007199254740992.0 &&
+	    q->valuedouble < 9007199254740992.0)
+		dedup_add(in->event_dedup, id->valuestring,
+		    (uint64_t)b->valuedouble, (uint64_t)q->valuedouble, true,
+		    &e, NULL);
+	cJSON_Delete(ev);
+	cJSON_Delete(rec);
+}
+
 static void recover_torn(void *ctx, const char *bytes, size_t len)
 {
 	struct ingest *in = ctx;
@@ -136,7 +165,8 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 	    .resend = resend, .view = view };
 	in->log.fd = in->rejects.fd = -1;
 	in->recent = recent_new(&cfg->window);
-	if (in->recent == NULL) {
+	in->event_dedup = dedup_new(1);
+	if (in->recent == NULL || in->event_dedup == NULL) {
 		ret = -errno;
 		view_warn("duplicate window: %s", strerror(-ret));
 		return ret;
@@ -149,8 +179,8 @@ int ingest_init(struct ingest *in, struct ev_loop *loop,
 	for (k = 0; k < cfg->nseed_logs; k++)
 		if ((ret = seed_from(in, cfg->seed_logs[k])) < 0)
 			return ret;
-	ret = histlog_open(&in->rejects, cfg->reject_log, cfg->fsync, NULL,
-	    NULL, NULL, &r);
+	ret = histlog_open(&in->rejects, cfg->reject_log, cfg->fsync,
+	    recover_event, NULL, in, &r);
 	if (ret < 0) {
 		view_warn("%s: %s", cfg->reject_log, strerror(-ret));
 		return ret;
@@ -215,4 +245,6 @@ void ingest_stop(struct ingest *in)
 	histlog_close(&in->rejects);
 	recent_free(in->recent);
 	in->recent = NULL;
+	dedup_free(in->event_dedup);
+	in->event_dedup = NULL;
 }

@@ -36,6 +36,7 @@
 #include "hub/view.h"
 #include "hub/watch.h"
 #include "mqtt/telemetry.h"
+#include "tun/uapi_path.h"
 
 enum {
 	EXIT_USAGE = 2,
@@ -148,9 +149,10 @@ static void usage(FILE *f)
 "  --alarm-silent-after SECONDS  a node without a reading this long (30)\n"
 "  --alarm-gap-after SECONDS  a gap still open this long (60)\n"
 "  --interface IFACE      watch the WireGuard peers of IFACE: a latest\n"
-"                         handshake older than 180 s, or none (its UAPI\n"
-"                         socket, which the historian's user, with group\n"
-"                         wgu, must be allowed to open)\n"
+"                         handshake older than 180 s, or none (its\n"
+"                         read-only monitor socket, /var/run/wgu-monitor/\n"
+"                         IFACE.sock: the historian keeps group\n"
+"                         wgu-monitor)\n"
 "  --alarm-hook PROGRAM   run PROGRAM (no arguments, no shell) on every\n"
 "                         raise and clear, the alarm in WGU_ALARM_ID,\n"
 "                         _EVENT, _NODE, _KIND, _FIELD, _SEVERITY, _START,\n"
@@ -686,7 +688,8 @@ int main(int argc, char **argv)
 	 * after the first connection, which loads the name service modules */
 	policy = sandbox_historian_policy;
 	if (h.opt.interface)
-		policy.extra_group = "wgu";	/* its UAPI socket, root:wgu */
+		/* the monitor socket, root:wgu-monitor 0660 */
+		policy.extra_group = WG_UAPI_MONITOR_GROUP;
 	if (sandbox_drop(&policy) < 0)
 		goto out_session;
 	ingest_start(&h.ingest);

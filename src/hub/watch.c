@@ -157,16 +157,16 @@ static void on_peers(struct ev_loop *loop, ev_timer *t, int revents)
 	 * network): a blocking exchange, every WATCH_PEERS_SECONDS, that
 	 * gives up on a daemon that hangs rather than hold up the
 	 * readings. */
-	ret = wg_ipc_call_timeout(w->cfg.interface, "get=1\n\n", &reply,
-	    WATCH_UAPI_TIMEOUT_MS);
+	ret = wg_ipc_monitor_call_timeout(w->cfg.interface, "get=1\n\n",
+	    &reply, WATCH_UAPI_TIMEOUT_MS);
 	if (ret == 0)
 		ret = peers_parse(reply.s, peer_seen, w);
-	wg_buf_free(&reply);	/* wiped: it held the private key */
+	wg_buf_free(&reply);	/* wiped (the monitor sends no keys) */
 	if (ret < 0) {
 		/* The peers' state is unknown: their alarms stay as they
 		 * are. */
 		if (!w->peers_failing)
-			view_warn("--interface %s: UAPI: %s (the peers' "
+			view_warn("--interface %s: monitor socket: %s (the peers' "
 			    "handshakes are not watched until it answers)",
 			    w->cfg.interface, strerror(-ret));
 		w->peers_failing = true;

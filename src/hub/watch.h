@@ -1,7 +1,7 @@
 /* The historian's alarms at work: the adapter around the pure alarms.h.
  * It feeds it the readings and events ingest takes (the observer of
  * ingest.h), the gaps of the duplicate table, the WireGuard peers of
- * --interface's UAPI socket (src/cli/ipc.h, every WATCH_PEERS_SECONDS)
+ * --interface's monitor socket (src/cli/ipc.h, every WATCH_PEERS_SECONDS)
  * and the time (every second); it keeps each change in the store
  * (store.h: the alarms table), publishes it (alarms_publish.h) and runs
  * the hook (hook.h).  Every WATCH_STATS_SECONDS it also refreshes the

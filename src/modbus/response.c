@@ -4,7 +4,7 @@
 #include "modbus/response.h"
 
 enum {
-	MBAP_LEN = 7,		/* tid 2, protocol 2, length 2, unit 1 */
+	MBAP_LEN = MBRESPONSE_MBAP_LEN,
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -48,6 +48,20 @@ void mbresponse_request(uint8_t req[static MBRESPONSE_REQUEST_LEN],
 	req[7] = mbresponse_function(b);
 	put16(req + 8, b->addr);
 	put16(req + 10, b->count);
+}
+
+enum mb_frame mbresponse_frame(const uint8_t *rsp, size_t got)
+{
+	size_t len;
+
+	if (got < MBAP_LEN)
+		return MB_FRAME_MORE;
+	len = get16(rsp + 4);
+	if (len < 3 || 6 + len > MBRESPONSE_MAX)
+		return MB_FRAME_BAD_LENGTH;
+	if (got < 6 + len)
+		return MB_FRAME_MORE;
+	return got == 6 + len ? MB_FRAME_WHOLE : MB_FRAME_TRAILING;
 }
 
 enum mb_answer mbresponse_check(const uint8_t *rsp, size_t n, uint16_t tid,

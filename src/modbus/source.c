@@ -2,13 +2,18 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "modbus/decode.h"
-#include "modbus/response.h"
+#include <modbus.h>
+
 #include "modbus/source.h"
 
 static const char *const failure_names[MB_F_MAX] = {
@@ -25,18 +30,6 @@ const char *mb_failure_str(enum mb_failure f)
 	return f < MB_F_MAX ? failure_names[f] : "?";
 }
 
-enum mb_failure mb_failure_of(int err)
-{
-	if (err > MODBUS_ENOBASE && err <= EMBXGTAR)
-		return MB_F_EXCEPTION;
-	if (err == EMBBADSLAVE)
-		return MB_F_WRONG_UNIT;
-	if (err == EMBBADDATA || err == EMBBADCRC || err == EMBBADEXC ||
-	    err == EMBUNKEXC || err == EMBMDATA)
-		return MB_F_MALFORMED;
-	return MB_F_NO_ANSWER;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -45,26 +38,28 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* {"event":"source-down",...}: what the historian logs. */
+/* {"event":"source-down",...}: spooled, then published (node.h), and
+ * logged by the historian. */
 static void publish_event(struct mb_source *s, const char *what,
     const char *why)
 {
-	char json[512];
+	char members[512];
 
-	snprintf(json, sizeof(json), "{\"event\":\"%s\",\"node_id\":\"%s\","
-	    "\"timestamp\":%" PRId64 ",\"device\":\"%s:%d\",\"unit\":%d,"
-	    "\"reason\":\"%s\"}", what, s->dev->id, now_ms(), s->dev->host,
-	    s->dev->port, s->dev->unit, why);
-	if (node_event(&s->node, json) < 0)
-		node_log(&s->node, "%s event not sent: no broker session",
-		    what);
+	snprintf(members, sizeof(members), "\"timestamp\":%" PRId64
+	    ",\"device\":\"%s:%d\",\"unit\":%d,\"reason\":\"%s\"", now_ms(),
+	    s->dev->host, s->dev->port, s->dev->unit, why);
+	node_event(&s->node, what, members);
 }
 
+/* Closes the connection; the poll, if any, is over. */
 static void disconnect(struct mb_source *s)
 {
-	if (s->connected)
-		modbus_close(s->ctx);
-	s->connected = false;
+	ev_io_stop(s->loop, &s->io);
+	ev_timer_stop(s->loop, &s->deadline);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->step = MB_IDLE;
 }
 
 static void rearm(struct mb_source *s, double after)
@@ -118,82 +113,14 @@ static void answered(struct mb_source *s)
 	rearm(s, s->dev->interval);
 }
 
-/* One request of block i and its checked response.  0, or -1 with *f
- * and why (static storage) set. */
-static int read_block(struct mb_source *s, size_t i, struct mb_poll *poll,
-    enum mb_failure *f, const char **why)
+/* Every block read: the reading, unless a value is not a number. */
+static void poll_done(struct mb_source *s)
 {
-	static const enum mb_failure of_answer[] = {
-		[MB_ANSWER_EXCEPTION] = MB_F_EXCEPTION,
-		[MB_ANSWER_MALFORMED] = MB_F_MALFORMED,
-		[MB_ANSWER_WRONG_TID] = MB_F_WRONG_TID,
-		[MB_ANSWER_WRONG_UNIT] = MB_F_WRONG_UNIT,
-	};
-	const struct mb_block *b = &s->dev->blocks[i];
-	uint8_t req[MBRESPONSE_REQUEST_LEN], rsp[MBRESPONSE_MAX];
-	enum mb_answer a;
-	int n, exception = 0;
-
-	mbresponse_request(req, ++s->tid, (uint8_t)s->dev->unit, b);
-	if (send(modbus_get_socket(s->ctx), req, sizeof(req), MSG_NOSIGNAL) !=
-	    (ssize_t)sizeof(req)) {
-		*f = MB_F_NO_ANSWER;
-		*why = "connection lost";
-		return -1;
-	}
-	n = modbus_receive_confirmation(s->ctx, rsp);
-	if (n < 0) {
-		*f = mb_failure_of(errno);
-		*why = modbus_strerror(errno);
-		return -1;
-	}
-	a = mbresponse_check(rsp, (size_t)n, s->tid, (uint8_t)s->dev->unit, b,
-	    poll->regs[i], poll->bits[i], &exception);
-	if (a == MB_ANSWER_OK)
-		return 0;
-	*f = of_answer[a];
-	*why = a == MB_ANSWER_EXCEPTION ?
-	    modbus_strerror(MODBUS_ENOBASE + exception) : mb_failure_str(*f);
-	return -1;
-}
-
-/* Reads every block into poll.  0, or -1 with *f and why set. */
-static int read_blocks(struct mb_source *s, struct mb_poll *poll,
-    enum mb_failure *f, const char **why)
-{
-	size_t i;
-
-	if (!s->connected) {
-		if (modbus_connect(s->ctx) < 0) {
-			*f = MB_F_NO_ANSWER;
-			*why = modbus_strerror(errno);
-			return -1;
-		}
-		s->connected = true;
-	}
-	for (i = 0; i < s->dev->nblocks; i++)
-		if (read_block(s, i, poll, f, why) < 0)
-			return -1;
-	return 0;
-}
-
-static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	static struct mb_poll poll;	/* one poll at a time */
-	struct mb_source *s = w->data;
-	struct telemetry_reading r = { 0 };
-	enum mb_failure f;
-	const char *why;
+	struct telemetry_reading r = { .timestamp_ms = s->poll_ms };
 	size_t bad;
 
-	s->polls++;
-	r.timestamp_ms = now_ms();
-	if (read_blocks(s, &poll, &f, &why) < 0) {
-		failed(s, f, why);
-		return;
-	}
 	answered(s);
-	if (mbdecode_reading(s->dev, &poll, &r, &bad) < 0) {
+	if (mbdecode_reading(s->dev, s->poll, &r, &bad) < 0) {
 		s->failures[MB_F_BAD_VALUE]++;
 		if (!s->logged[MB_F_BAD_VALUE]) {
 			s->logged[MB_F_BAD_VALUE] = true;
@@ -209,42 +136,218 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	node_publish(&s->node, &r);
 }
 
+/* The request of the current block; its response is due within the
+ * device's timeout. */
+static void send_request(struct mb_source *s)
+{
+	uint8_t req[MBRESPONSE_REQUEST_LEN];
+
+	mbresponse_request(req, ++s->tid, (uint8_t)s->dev->unit,
+	    &s->dev->blocks[s->block]);
+	if (send(s->fd, req, sizeof(req), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(req)) {
+		failed(s, MB_F_NO_ANSWER, "connection lost");
+		return;
+	}
+	s->step = MB_WAITING;
+	s->got = 0;
+	ev_timer_again(s->loop, &s->deadline);
+}
+
+/* A whole response to the current block's request. */
+static void response(struct mb_source *s)
+{
+	static const enum mb_failure of_answer[] = {
+		[MB_ANSWER_EXCEPTION] = MB_F_EXCEPTION,
+		[MB_ANSWER_MALFORMED] = MB_F_MALFORMED,
+		[MB_ANSWER_WRONG_TID] = MB_F_WRONG_TID,
+		[MB_ANSWER_WRONG_UNIT] = MB_F_WRONG_UNIT,
+	};
+	int exception = 0;
+	enum mb_answer a;
+
+	a = mbresponse_check(s->rsp, s->got, s->tid, (uint8_t)s->dev->unit,
+	    &s->dev->blocks[s->block], s->poll->regs[s->block],
+	    s->poll->bits[s->block], &exception);
+	if (a != MB_ANSWER_OK) {
+		failed(s, of_answer[a], a == MB_ANSWER_EXCEPTION ?
+		    modbus_strerror(MODBUS_ENOBASE + exception) :
+		    mb_failure_str(of_answer[a]));
+		return;
+	}
+	if (++s->block < s->dev->nblocks) {
+		send_request(s);
+		return;
+	}
+	ev_timer_stop(s->loop, &s->deadline);
+	s->step = MB_IDLE;
+	poll_done(s);
+}
+
+/* The bytes of a response as they come: at most one frame is due, so
+ * anything after it is a stray answer. */
+static void receive(struct mb_source *s)
+{
+	ssize_t n;
+
+	n = recv(s->fd, s->rsp + s->got, sizeof(s->rsp) - s->got,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		failed(s, MB_F_NO_ANSWER, n == 0 ?
+		    "connection closed by the device" : strerror(errno));
+		return;
+	}
+	s->got += (size_t)n;
+	switch (mbresponse_frame(s->rsp, s->got)) {
+	case MB_FRAME_MORE:
+		break;
+	case MB_FRAME_WHOLE:
+		response(s);
+		break;
+	case MB_FRAME_BAD_LENGTH:
+		failed(s, MB_F_MALFORMED, "impossible length in the header");
+		break;
+	case MB_FRAME_TRAILING:
+		failed(s, MB_F_MALFORMED, "bytes after the response");
+		break;
+	}
+}
+
+/* Bytes or the end of the connection between polls: nothing is due, so
+ * the connection goes (the next poll connects again). */
+static void idle_input(struct mb_source *s)
+{
+	uint8_t buf[64];
+	ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	disconnect(s);
+}
+
+/* The connect completed, or failed. */
+static void connected(struct mb_source *s)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		failed(s, MB_F_NO_ANSWER, strerror(err));
+		return;
+	}
+	ev_io_stop(s->loop, &s->io);
+	ev_io_set(&s->io, s->fd, EV_READ);
+	ev_io_start(s->loop, &s->io);
+	send_request(s);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mb_source *s = w->data;
+
+	if (s->step == MB_CONNECTING)
+		connected(s);
+	else if (s->step == MB_WAITING)
+		receive(s);
+	else
+		idle_input(s);
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mb_source *s = w->data;
+
+	failed(s, MB_F_NO_ANSWER, s->step == MB_CONNECTING ?
+	    "connect timed out" : "response timed out");
+}
+
+/* A non-blocking connect to the device (a name is looked up each time, as
+ * libmodbus did: an address that changes is followed). */
+static void start_connect(struct mb_source *s)
+{
+	const struct addrinfo hints = { .ai_family = AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char port[8];
+	int one = 1, err = 0, ret;
+
+	snprintf(port, sizeof(port), "%d", s->dev->port);
+	if ((ret = getaddrinfo(s->dev->host, port, &hints, &ai)) != 0) {
+		failed(s, MB_F_NO_ANSWER, ret == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(ret));
+		return;
+	}
+	s->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		err = errno;
+	else if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) < 0 || (connect(s->fd, ai->ai_addr,
+	    ai->ai_addrlen) < 0 && errno != EINPROGRESS))
+		err = errno;
+	freeaddrinfo(ai);
+	if (err != 0) {
+		failed(s, MB_F_NO_ANSWER, strerror(err));
+		return;
+	}
+	s->step = MB_CONNECTING;
+	ev_io_set(&s->io, s->fd, EV_WRITE);
+	ev_io_start(s->loop, &s->io);
+	ev_timer_again(s->loop, &s->deadline);
+}
+
+static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mb_source *s = w->data;
+
+	if (s->step != MB_IDLE) {
+		s->skipped++;
+		return;
+	}
+	s->polls++;
+	s->poll_ms = now_ms();
+	s->block = 0;
+	if (s->fd < 0)
+		start_connect(s);
+	else
+		send_request(s);
+}
+
 int mb_source_init(struct mb_source *s, struct ev_loop *loop,
     const struct node_config *cfg, const struct mb_device *dev,
     const char *password)
 {
-	char port[8];
-	uint32_t sec, usec;
 	int ret;
 
-	*s = (struct mb_source){ .dev = dev, .loop = loop };
-	if ((ret = node_init(&s->node, loop, cfg, dev->id, password)) < 0)
-		return ret;
-	snprintf(port, sizeof(port), "%d", dev->port);
-	s->ctx = modbus_new_tcp_pi(dev->host, port);
-	if (s->ctx == NULL) {
-		node_log(&s->node, "modbus: %s", strerror(errno));
-		return -ENOMEM;
-	}
-	sec = (uint32_t)dev->timeout;
-	usec = (uint32_t)((dev->timeout - sec) * 1e6);
-	if (modbus_set_slave(s->ctx, dev->unit) < 0 ||
-	    modbus_set_response_timeout(s->ctx, sec, usec) < 0 ||
-	    modbus_set_byte_timeout(s->ctx, sec, usec) < 0) {
-		node_log(&s->node, "modbus: %s", modbus_strerror(errno));
-		return -EINVAL;
-	}
+	*s = (struct mb_source){ .dev = dev, .loop = loop, .fd = -1 };
 	ev_timer_init(&s->timer, poll_cb, 0.0, dev->interval);
 	s->timer.data = s;
+	ev_timer_init(&s->deadline, deadline_cb, 0.0, dev->timeout);
+	s->deadline.data = s;
+	ev_io_init(&s->io, io_cb, -1, EV_READ);
+	s->io.data = s;
+	if ((ret = node_init(&s->node, loop, cfg, dev->id, password)) < 0)
+		return ret;
+	s->poll = calloc(1, sizeof(*s->poll));
+	if (s->poll == NULL) {
+		node_log(&s->node, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-int mb_source_start(struct mb_source *s)
+int mb_source_start(struct mb_source *s, double first)
 {
 	int ret = node_start(&s->node);
 
 	if (ret == 0)
-		ev_timer_start(s->loop, &s->timer);
+		rearm(s, first);
 	return ret;
 }
 
@@ -267,27 +370,28 @@ void mb_source_summary(struct mb_source *s)
 	    PRIu64 ", exceptions %" PRIu64 ", malformed %" PRIu64
 	    ", wrong transaction id %" PRIu64 ", wrong unit id %" PRIu64
 	    ", bad values %" PRIu64 ", source down %" PRIu64 " times, events %"
-	    PRIu64 "\n", s->dev->id, s->polls, s->readings,
+	    PRIu64 " (acknowledged %" PRIu64 ", lost %" PRIu64 "), polls "
+	    "skipped %" PRIu64 "\n", s->dev->id, s->polls, s->readings,
 	    s->failures[MB_F_NO_ANSWER], s->failures[MB_F_EXCEPTION],
 	    s->failures[MB_F_MALFORMED], s->failures[MB_F_WRONG_TID],
 	    s->failures[MB_F_WRONG_UNIT], s->failures[MB_F_BAD_VALUE],
-	    s->downs, s->node.events);
+	    s->downs, s->node.events, s->node.events_acked,
+	    s->node.events_lost, s->skipped);
 }
 
 void mb_source_stop(struct mb_source *s)
 {
 	if (s->loop)
-		ev_timer_stop(s->loop, &s->timer);
+		mb_source_stop_polling(s);
 	if (s->node.mosq)
 		node_stop(&s->node);
 }
 
 void mb_source_clear(struct mb_source *s)
 {
-	if (s->ctx) {
+	if (s->loop)
 		disconnect(s);
-		modbus_free(s->ctx);
-	}
-	s->ctx = NULL;
+	free(s->poll);
+	s->poll = NULL;
 	node_clear(&s->node);
 }

@@ -39,6 +39,7 @@ struct daemon {
 	struct wg_tun_io tun;
 	struct wg_udp_io udp;
 	struct wg_uapi_server uapi;
+	struct wg_uapi_server monitor;	/* read-only; fd -1 when none */
 	ev_signal sigterm, sigint, sighup;
 	ev_timer timer;
 	ev_prepare prepare;
@@ -277,6 +278,16 @@ static int setup(struct daemon *d, const char *ifname)
 			snprintf(path, sizeof(path), "%s", WG_UAPI_SOCKET_DIR);
 		return fail(d, ret, "%s (%s)", why, path);
 	}
+	/* The read-only socket is an extra: without it (no group, or the
+	 * directory is not root's) the tunnel works the same. */
+	ret = wg_uapi_monitor_open(&d->monitor, ifname, &why);
+	if (ret == -ENOENT)
+		wg_log(WG_LOG_INFO, "No group %s: no read-only monitor socket",
+		    WG_UAPI_MONITOR_GROUP);
+	else if (ret < 0)
+		wg_log(WG_LOG_ERROR, "No read-only monitor socket: %s (%s/%s"
+		    ".sock): %s", why, WG_UAPI_MONITOR_DIR, ifname,
+		    strerror(-ret));
 	ret = wg_tun_io_init(&d->tun, ifname, &d->offloads);
 	if (ret == -EBUSY) {
 		fail(d, ret, "cannot create TUN device %s (is another "
@@ -305,6 +316,7 @@ err_udp:
 err_tun:
 	wg_tun_io_uninit(&d->tun);
 err_uapi:
+	wg_uapi_server_close(&d->monitor);
 	wg_uapi_server_close(&d->uapi);
 	return ret;
 }
@@ -344,6 +356,9 @@ static void start(struct daemon *d)
 	ev_prepare_start(loop, &d->prepare);
 	wg_uapi_server_start(&d->uapi, loop, d->dev, &uapi_ops, on_socket_gone,
 	    d);
+	if (d->monitor.fd >= 0)
+		wg_uapi_server_start(&d->monitor, loop, d->dev, &uapi_ops, NULL,
+		    NULL);
 }
 
 /* After a successful setup(), whether start() ran or not. */
@@ -351,6 +366,7 @@ static void teardown(struct daemon *d)
 {
 	/* The socket goes first: wg must not find a daemon that is gone. */
 	wg_uapi_server_close(&d->uapi);
+	wg_uapi_server_close(&d->monitor);
 	wg_tun_io_stop(&d->tun);
 	wg_udp_io_stop(&d->udp);
 	wg_device_free(d->dev);

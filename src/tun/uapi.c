@@ -4,6 +4,8 @@
  * socket (remove and listen again); watch the file and stop when it is
  * removed. */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +158,7 @@ static void client_new(struct wg_uapi_server *srv, int fd)
 	c->srv = srv;
 	c->fd = fd;
 	wg_uapi_session_init(&c->session, srv->dev, &srv->ops);
+	c->session.read_only = srv->read_only;
 	ev_io_init(&c->read_watcher, client_read, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_write, fd, EV_WRITE);
 	ev_init(&c->idle, client_timeout);
@@ -253,11 +256,60 @@ static bool socket_alive(const struct sockaddr_un *sun)
 	return alive;
 }
 
+/* Listens at sun for srv: a stale socket there (nobody accepts on it) is
+ * removed first; a live one fails with -EADDRINUSE.  The file's identity
+ * is kept, to know it from a replacement. */
+static int open_socket(struct wg_uapi_server *srv,
+    const struct sockaddr_un *sun, mode_t mode, gid_t gid, const char **why)
+{
+	struct stat st;
+	int ret;
+
+	memcpy(srv->path, sun->sun_path, sizeof(srv->path));
+	srv->fd = listen_at(sun);
+	if (srv->fd == -EADDRINUSE) {
+		if (socket_alive(sun)) {
+			*why = "another daemon is already listening on the "
+			    "UAPI socket";
+			return -EADDRINUSE;
+		}
+		/* Stale: the daemon that made it is gone.  Remove only a
+		 * socket, never some other file at that path. */
+		if (lstat(sun->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			*why = "the UAPI socket path exists and is not a "
+			    "socket";
+			return -EEXIST;
+		}
+		if (unlink(sun->sun_path) < 0 && errno != ENOENT) {
+			ret = -errno;
+			*why = "cannot remove a stale UAPI socket";
+			return ret;
+		}
+		srv->fd = listen_at(sun);
+	}
+	if (srv->fd < 0) {
+		ret = srv->fd;
+		srv->fd = -1;
+		*why = "cannot listen on the UAPI socket";
+		return ret;
+	}
+	if ((gid != (gid_t)-1 && chown(sun->sun_path, 0, gid) < 0) ||
+	    chmod(sun->sun_path, mode) < 0 || stat(sun->sun_path, &st) < 0) {
+		ret = -errno;
+		close(srv->fd);
+		srv->fd = -1;
+		*why = "cannot set the UAPI socket's owner and mode";
+		return ret;
+	}
+	srv->st_dev = st.st_dev;
+	srv->st_ino = st.st_ino;
+	return 0;
+}
+
 int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
     const char **why)
 {
 	struct sockaddr_un sun;
-	struct stat st;
 	int ret;
 
 	memset(srv, 0, sizeof(*srv));
@@ -270,50 +322,68 @@ int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
 		*why = "socket path too long";
 		return -ENAMETOOLONG;
 	}
-	memcpy(srv->path, sun.sun_path, sizeof(srv->path));
 	if (mkdir(WG_UAPI_SOCKET_DIR, 0700) < 0 && errno != EEXIST) {
 		ret = -errno;
 		*why = "cannot create " WG_UAPI_SOCKET_DIR;
 		return ret;
 	}
-	srv->fd = listen_at(&sun);
-	if (srv->fd == -EADDRINUSE) {
-		if (socket_alive(&sun)) {
-			*why = "another daemon is already listening on the "
-			    "UAPI socket";
-			return -EADDRINUSE;
-		}
-		/* Stale: the daemon that made it is gone.  Remove only a
-		 * socket, never some other file at that path. */
-		if (lstat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-			*why = "the UAPI socket path exists and is not a "
-			    "socket";
-			return -EEXIST;
-		}
-		if (unlink(sun.sun_path) < 0 && errno != ENOENT) {
-			ret = -errno;
-			*why = "cannot remove a stale UAPI socket";
-			return ret;
-		}
-		srv->fd = listen_at(&sun);
-	}
-	if (srv->fd < 0) {
-		ret = srv->fd;
-		srv->fd = -1;
-		*why = "cannot listen on the UAPI socket";
-		return ret;
-	}
 	/* wg needs write permission only; wireguard-go leaves 0700. */
-	if (chmod(sun.sun_path, 0600) < 0 || stat(sun.sun_path, &st) < 0) {
+	return open_socket(srv, &sun, 0600, (gid_t)-1, why);
+}
+
+/* The monitor directory: root's, group gid, 0750; never through a
+ * symlink, and only one root owns. */
+static int monitor_dir(gid_t gid)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	if (mkdir(WG_UAPI_MONITOR_DIR, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(WG_UAPI_MONITOR_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
 		ret = -errno;
-		close(srv->fd);
-		srv->fd = -1;
-		*why = "cannot stat the UAPI socket";
+	else if (st.st_uid != 0)
+		ret = -EPERM;
+	else if ((st.st_gid != gid && fchown(fd, 0, gid) < 0) ||
+	    ((st.st_mode & 07777) != 0750 && fchmod(fd, 0750) < 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int wg_uapi_monitor_open(struct wg_uapi_server *srv, const char *ifname,
+    const char **why)
+{
+	struct sockaddr_un sun;
+	struct group *gr;
+	int ret;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->fd = -1;
+	srv->read_only = true;
+	*why = NULL;
+	errno = 0;
+	if ((gr = getgrnam(WG_UAPI_MONITOR_GROUP)) == NULL) {
+		*why = "no group " WG_UAPI_MONITOR_GROUP;
+		return errno ? -errno : -ENOENT;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (wg_uapi_monitor_path(sun.sun_path, sizeof(sun.sun_path),
+	    ifname) < 0) {
+		*why = "socket path too long";
+		return -ENAMETOOLONG;
+	}
+	if ((ret = monitor_dir(gr->gr_gid)) < 0) {
+		*why = "cannot make " WG_UAPI_MONITOR_DIR " root:"
+		    WG_UAPI_MONITOR_GROUP " 0750";
 		return ret;
 	}
-	srv->st_dev = st.st_dev;
-	srv->st_ino = st.st_ino;
-	return 0;
+	return open_socket(srv, &sun, 0660, gr->gr_gid, why);
 }
 
 void wg_uapi_server_start(struct wg_uapi_server *srv, struct ev_loop *loop,
@@ -333,7 +403,8 @@ void wg_uapi_server_start(struct wg_uapi_server *srv, struct ev_loop *loop,
 	/* inotify when libev has it; otherwise a stat() every second. */
 	ev_stat_init(&srv->stat_watcher, server_stat, srv->path, 1.0);
 	srv->stat_watcher.data = srv;
-	ev_stat_start(loop, &srv->stat_watcher);
+	if (on_gone)
+		ev_stat_start(loop, &srv->stat_watcher);
 }
 
 void wg_uapi_server_close(struct wg_uapi_server *srv)

@@ -42,6 +42,7 @@ struct wg_uapi_server {
 	void *gone_ctx;
 	struct wg_uapi_client *clients;
 	unsigned nclients;
+	bool read_only;		/* the monitor socket: sessions read-only */
 };
 
 /* Creates WG_UAPI_SOCKET_DIR (0700) if needed and listens on IFNAME.sock
@@ -49,6 +50,17 @@ struct wg_uapi_server {
  * a live one fails with -EADDRINUSE.  On failure *why says what went
  * wrong in words.  Nothing is served until start(). */
 int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
+    const char **why);
+
+/* The monitor socket, WG_UAPI_MONITOR_DIR/IFNAME.sock: the same protocol
+ * read-only (uapi_protocol.h), for group WG_UAPI_MONITOR_GROUP.  The
+ * directory is made root:group 0750, the socket root:group 0660 (connect
+ * needs write).  -ENOENT when the group does not exist (then there is no
+ * monitor socket, and nothing else changes); other failures as open().
+ * The socket is not watched for removal; at close its file is removed
+ * when the process still may (a daemon that dropped root leaves it, and
+ * the next one takes the stale socket over). */
+int wg_uapi_monitor_open(struct wg_uapi_server *srv, const char *ifname,
     const char **why);
 
 /* Starts accepting clients on loop, configuring dev through ops. */

@@ -24,4 +24,20 @@ static inline int wg_uapi_socket_path(char *out, size_t size,
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* The monitor sockets (uapi.h): /var/run/wgu-monitor/IFNAME.sock, served
+ * read-only to group wgu-monitor, for the hub's programs that watch the
+ * tunnel (the historian's handshake alarms, the dashboard's tunnel page)
+ * without the power to reconfigure it.  A directory of their own, so that
+ * wg(8), listing /var/run/wireguard, never takes one for an interface. */
+#define WG_UAPI_MONITOR_DIR "/var/run/wgu-monitor"
+#define WG_UAPI_MONITOR_GROUP "wgu-monitor"
+
+static inline int wg_uapi_monitor_path(char *out, size_t size,
+    const char *ifname)
+{
+	int n = snprintf(out, size, "%s/%s.sock", WG_UAPI_MONITOR_DIR, ifname);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 #endif

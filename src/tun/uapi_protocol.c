@@ -160,7 +160,8 @@ static int put_peer(struct wg_uapi_session *s, const struct wg_peer *peer)
 	/* wireguard-go writes preshared_key always, zeros for none; wg
 	 * reads zeros as "no preshared key". */
 	if ((ret = put_key(s, "public_key", info.public_key)) < 0 ||
-	    (ret = put_key(s, "preshared_key", info.preshared_key)) < 0 ||
+	    (!s->read_only && (ret = put_key(s, "preshared_key",
+	    info.preshared_key)) < 0) ||
 	    (ret = putf(s, "protocol_version=1\n")) < 0)
 		goto out;
 	if (info.has_endpoint && (ret = put_endpoint(s, &info.endpoint)) < 0)
@@ -191,7 +192,7 @@ int wg_uapi_format_get(struct wg_uapi_session *s)
 	uint32_t mark = 0;
 	int ret = 0;
 
-	if (wg_device_get_keys(s->dev, priv, pub) &&
+	if (!s->read_only && wg_device_get_keys(s->dev, priv, pub) &&
 	    (ret = put_key(s, "private_key", priv)) < 0)
 		goto out;
 	if (s->ops.get_listen_port)
@@ -287,6 +288,12 @@ static int handle_line(struct wg_uapi_session *s, char *line, size_t len,
 			return 0;
 		}
 		if (!too_long && wg_uapi_value_is(line, len, "set=1")) {
+			if (s->read_only) {
+				/* Its lines would follow: nothing more is
+				 * read from this client. */
+				put_errno(s, -EPERM);
+				return -EPROTO;
+			}
 			wg_uapi_set_begin(s);
 			return 0;
 		}

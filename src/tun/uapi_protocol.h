@@ -9,6 +9,10 @@
  *	set=1\nkey=value\n...\n	-> errno=0\n\n or errno=-N\n\n
  *	stats=1\n\n		-> name=count lines, then errno=0\n\n
  *
+ * A read-only session (the monitor socket of uapi.h) answers get without
+ * the device's private key and the peers' preshared keys, answers stats,
+ * and refuses set with errno=-1 (EPERM), then closes.
+ *
  * stats is wgu's own extension, which wg(8) never sends: the core's drop
  * counters (struct wg_device_stats), one "name=decimal" line each, in
  * the order of wg_uapi_stat_name(), so that scripts and tests can see from
@@ -94,6 +98,10 @@ struct wg_uapi_session {
 	int set_error;
 	enum wg_uapi_peer_state peer_state;
 	uint8_t peer_key[WG_KEY_LEN];
+	/* A monitor's session (uapi.h, the monitor socket): get answers
+	 * without private_key and preshared_key lines, stats as always, and
+	 * set=1 is refused with errno=-EPERM and the connection closed. */
+	bool read_only;
 	/* Bytes to send to the client; may hold the private key in hex, so
 	 * consumed bytes are wiped. */
 	uint8_t *out;
