@@ -1,120 +1,204 @@
 #!/bin/sh
-# The dashboard's live path under load (issue 15's speed figures): NODES
-# nodes publishing one reading a second each to a real mosquitto, BROWSERS
-# event streams open on /events (curl; a few of them timing each reading
-# on arrival), for SECONDS seconds.  Prints the dashboard's CPU use (share
-# of one core) and the delay from publishing to arrival on a stream
-# (median, 99th percentile, maximum).  Everything runs on loopback in a
-# network namespace of its own.
+# The dashboard's figures for the README (a benchmark, not a test: no
+# assertion): 1,000 simulated nodes at 1 Hz through the real plant
+# (tests/plant.sh: wgu tunnel, hardened mosquitto, wgu-historian with its
+# store; wgu-sim processes of 500 nodes each on the edge) and
+# wgu-dashboard in the hub with 50 clients on the overview: a few real
+# browsers (headless Chromium through Selenium) and, for the rest, event
+# streams read by one Python process (scripts/bench-dashboard.py sse: the
+# same /events stream a browser opens, without a browser's cost).
+# Measured:
+#   - the dashboard's CPU, % of one core (utime+stime from /proc), with
+#     the readings flowing and no client, then with the 50 clients;
+#   - the overview's load time in the browsers: navigation to every
+#     node's tile drawn (three loads each);
+#   - the live-update latency: a reading's "received" time at the hub to
+#     its arrival at the client (the stream readers), or to the page's own
+#     event handler (the browsers); 50th and 99th percentile, maximum.
+# Everything runs on this machine: the clients compete with the plant for
+# the same cores, so their latency includes their own waiting.
 #
-#	scripts/bench-dashboard.sh [NODES [BROWSERS [SECONDS]]]   (1000 50 20)
+#	scripts/bench-dashboard.sh [--nodes N] [--browsers B] [--clients C]
+#	    [--seconds S]
 #
-# Run as root from the top of a built tree (build/src/wgu-dashboard) or
-# with WGU_DASHBOARD=path.  Needs mosquitto, curl and Debian's
-# python3-paho-mqtt (run with /usr/bin/python3).
-set -eu
-nodes=${1:-1000}
-browsers=${2:-50}
-seconds=${3:-20}
-timed=5
-dash=${WGU_DASHBOARD:-build/src/wgu-dashboard}
-[ "$(id -u)" = 0 ] || { echo "bench-dashboard: run as root" >&2; exit 1; }
-[ -x "$dash" ] || { echo "bench-dashboard: no $dash" >&2; exit 1; }
-[ "$browsers" -ge "$timed" ] || timed=$browsers
-
-T=$(mktemp -d /tmp/wgu-bench-dash.XXXXXX)
-chmod 711 "$T"
-ns=wgu-bd-$$
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-X="ip netns exec $ns"
-
-cat >"$T/pub.py" <<'EOF'
-import json, sys, time
-import paho.mqtt.client as mqtt
-nodes, seconds = int(sys.argv[1]), int(sys.argv[2])
-c = mqtt.Client(client_id="bench")
-c.connect("127.0.0.1", 1883)
-c.loop_start()
-t0 = time.time()
-for s in range(seconds):
-    for i in range(nodes):
-        n = "n%04d" % i
-        c.publish("plant1/area1/line1/%s/telemetry" % n, json.dumps({
-            "node_id": n, "timestamp": int(time.time() * 1000),
-            "data": {"p": 5.0, "t": 60.0, "v": 2.0}, "status": 0}))
-    left = t0 + s + 1 - time.time()
-    if left > 0:
-        time.sleep(left)
-c.loop_stop()
-EOF
-cat >"$T/lat.py" <<'EOF'
-import json, sys, time
-for line in sys.stdin:
-    if line.startswith("data: "):
-        now = time.time() * 1000
-        try:
-            d = json.loads(line[6:])
-        except ValueError:
-            continue
-        if "ts" in d:
-            print("%.1f" % (now - d["ts"]), flush=True)
-EOF
-
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n' \
-    >"$T/mosquitto.conf"
-chmod 644 "$T/mosquitto.conf"
-$X mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
-pids="$pids $!"
-printf 'bench-password\n' | "$dash" user add "$T/users" bench 2>/dev/null
-mkdir -p "$T/www" "$T/acks"
-echo '<!doctype html><title>login</title>' >"$T/www/login.html"
-chmod -R a+rX "$T/www"
-getent passwd wgu-dashboard >/dev/null &&
-    chown wgu-dashboard "$T/acks" || export WGU_DASHBOARD_USER=root
-sleep 0.3
-$X "$dash" --users "$T/users" --static "$T/www" --db "$T/none.db" \
-    --acks "$T/acks/acks.db" --broker 127.0.0.1 >"$T/dashboard.log" 2>&1 &
-dpid=$!
-pids="$pids $dpid"
-sleep 1
-$X curl -s -c "$T/jar" -d 'username=bench&password=bench-password' \
-    http://127.0.0.1:8080/login
-i=0
-while [ $i -lt "$browsers" ]; do
-	if [ $i -lt "$timed" ]; then
-		$X curl -sN -b "$T/jar" http://127.0.0.1:8080/events |
-		    /usr/bin/python3 -u "$T/lat.py" >"$T/lat.$i" &
-	else
-		$X curl -sN -b "$T/jar" http://127.0.0.1:8080/events \
-		    >/dev/null &
-	fi
-	pids="$pids $!"
-	i=$((i + 1))
+# Defaults: 1000 nodes, 3 browsers, 50 clients in all, 30 s measured.  As
+# root; binaries from $WGU_BINDIR, else build/src of this checkout.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+nodes=1000 browsers=3 clients=50 seconds=30
+while [ $# -gt 0 ]; do
+	case $1 in
+	--nodes|--browsers|--clients|--seconds)
+		[ $# -ge 2 ] || { echo "bench-dashboard: $1 needs a value" >&2
+		    exit 2; } ;;
+	*) echo "usage: $0 [--nodes N] [--browsers B] [--clients C]" \
+	    "[--seconds S]" >&2; exit 2 ;;
+	esac
+	case $2 in ''|*[!0-9]*) echo "bench-dashboard: $1: a number" >&2
+	    exit 2 ;; esac
+	case $1 in
+	--nodes) nodes=$2 ;;
+	--browsers) browsers=$2 ;;
+	--clients) clients=$2 ;;
+	--seconds) seconds=$2 ;;
+	esac
+	shift 2
 done
-sleep 1
-t0=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")
-$X /usr/bin/python3 "$T/pub.py" "$nodes" "$seconds"
-t1=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")
-sleep 2
+[ "$browsers" -le "$clients" ] || { echo "bench-dashboard: more browsers" \
+    "than clients" >&2; exit 2; }
+bindir=${WGU_BINDIR:-$top/build/src}
+WGU_BIN=$bindir/wgu
+export WGU_BIN
+# shellcheck source=tests/lib.sh
+. "$top/tests/lib.sh"
+# shellcheck source=tests/plant.sh
+. "$top/tests/plant.sh"
+plant_require curl chromium chromedriver
+DASH=$bindir/wgu-dashboard
+plant_need "$DASH"
+/usr/bin/python3 -c 'import selenium' || exit 1
+t0=$(date +%s)
+say() { echo "[$(($(date +%s) - t0)) s] $*"; }
+
+plant_init b 192.168.89
+plant_tunnel
+# wgu-sim runs at most 999 nodes a process: groups of 500, ids
+# s1-001..s1-500, s2-001...
+groups=$(((nodes + 499) / 500))
+ids=''
+g=1
+while [ $g -le "$groups" ]; do
+	n=$((nodes - (g - 1) * 500))
+	[ $n -gt 500 ] && n=500
+	i=1
+	while [ $i -le $n ]; do
+		if [ $n -gt 99 ]; then ids=$ids$(printf 's%d-%03d,' $g $i)
+		else ids=$ids$(printf 's%d-%02d,' $g $i); fi
+		i=$((i + 1))
+	done
+	g=$((g + 1))
+done
+say "hub-setup for $nodes nodes"
+plant_hub_setup "${ids%,}"
+check_or_stop "broker" "$lib_tmp/broker.log" plant_start_broker "$hub"
+plant_start_historian
+check_or_stop "historian" "$lib_tmp/historian.log" \
+    wait_until 10 historian_subscribed
+run_for=$((seconds + 240))
+g=1
+while [ $g -le "$groups" ]; do
+	n=$((nodes - (g - 1) * 500))
+	[ $n -gt 500 ] && n=500
+	ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id "s$g" \
+	    --nodes "$n" --password-file "$hubdir/clients/sensors.pw" \
+	    --topic-prefix "$prefix" --rate 1 --seed "$g" \
+	    --duration "$run_for" --spool-dir "$lib_tmp/spool" \
+	    >"$lib_tmp/sim$g.out" 2>>"$lib_tmp/sim.log" &
+	lib_pids="$lib_pids $!"
+	g=$((g + 1))
+done
+db=${prod%.log}.db
+wait_until 20 test -s "$db"
+pw=$lib_tmp/bench.pw
+(umask 077; head -c 18 /dev/urandom | base64 >"$pw")
+"$DASH" user add "$lib_tmp/users" bench --role viewer <"$pw" >/dev/null
+ip netns exec "$hub" "$DASH" --listen 127.0.0.1:8080 \
+    --metrics-listen 127.0.0.1:9108 --db "$db" --acks "$lib_tmp/acks.db" \
+    --users "$lib_tmp/users" --interface "$hif" --broker 10.0.0.1 \
+    --password-file "$hubdir/clients/wgu-dashboard.pw" \
+    --topic-prefix "$prefix" --static "$top/src/dashboard/www" \
+    >"$lib_tmp/dashboard.log" 2>&1 &
+dash=$!
+lib_pids="$lib_pids $dash"
+check_or_stop "dashboard" "$lib_tmp/dashboard.log" wait_listen "$hub" 8080
+
+# Every node known to the dashboard (its /metrics counts them).
+known() {
+	ip netns exec "$hub" curl -sf http://127.0.0.1:9108/metrics |
+	    grep -c '^wgu_node_readings_total{'
+}
+wait_until 120 sh -c "[ \$(ip netns exec '$hub' curl -sf \
+    http://127.0.0.1:9108/metrics | grep -c '^wgu_node_readings_total{') \
+    -ge $nodes ]"
+say "$(known) nodes known to the dashboard"
+
+# cpu_ticks: the dashboard's utime + stime, in clock ticks.
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$dash/stat" | awk '{ print $12 + $13 }'
+}
 hz=$(getconf CLK_TCK)
-echo "wgu-dashboard: $nodes nodes at 1 Hz, $browsers event streams, $seconds s"
-echo "  CPU: $(echo "$t0 $t1 $hz $seconds" |
-    awk '{ printf "%.1f", ($2 - $1) / $3 / $4 * 100 }') % of one core"
-cat "$T"/lat.* | sort -n | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "  no readings arrived"; exit 1 }
-    p99 = int(NR * 0.99) + 1
-    if (p99 > NR) p99 = NR
-    printf "  publish to stream: %d readings timed, median %.0f ms, " \
-        "99%% %.0f ms, max %.0f ms\n", NR, v[int(NR / 2) + 1], v[p99],
-        v[NR] }'
-$X curl -s http://127.0.0.1:9108/metrics |
-    grep -E '^wgu_dashboard_sse_(clients|overflows_total) ' | sed 's/^/  /'
+# cpu_percent SECONDS: % of one core over the next SECONDS.
+cpu_percent() {
+	c1=$(cpu_ticks) s1=$(date +%s.%N)
+	sleep "$1"
+	c2=$(cpu_ticks) s2=$(date +%s.%N)
+	awk -v a="$c1" -v b="$c2" -v s="$s1" -v e="$s2" -v hz="$hz" \
+	    'BEGIN { printf "%.1f", 100 * (b - a) / hz / (e - s) }'
+}
+idle=$(cpu_percent 10)
+say "dashboard CPU, readings flowing, no client: $idle % of one core"
+
+start_at=$(($(date +%s) + 60))
+bench() {
+	ip netns exec "$hub" /usr/bin/python3 "$top/scripts/bench-dashboard.py" \
+	    "$@" --base http://127.0.0.1:8080 --user bench --password-file "$pw" \
+	    --start-at "$start_at" --seconds "$seconds"
+}
+streams=$((clients - browsers))
+readers=''
+if [ "$streams" -gt 0 ]; then
+	bench sse --clients "$streams" >"$lib_tmp/sse.json" \
+	    2>"$lib_tmp/sse.err" &
+	readers=$!
+fi
+b=1
+while [ $b -le "$browsers" ]; do
+	bench browser --nodes "$nodes" >"$lib_tmp/browser$b.json" \
+	    2>"$lib_tmp/browser$b.err" &
+	readers="$readers $!"
+	b=$((b + 1))
+done
+say "$streams event streams and $browsers browsers connecting;" \
+    "measuring from $(date -d "@$start_at" +%T) for $seconds s"
+pause=$((start_at - $(date +%s)))
+[ $pause -gt 0 ] && sleep $pause
+busy=$(cpu_percent "$seconds")
+for r in $readers; do
+	wait "$r"
+done
+say "done"
+
+echo
+echo "== wgu-dashboard, $nodes nodes at 1 Hz, $clients overview clients" \
+    "($browsers headless Chromium, $streams event-stream readers)"
+echo "dashboard CPU: $idle % of one core with no client, $busy % with" \
+    "the $clients clients"
+for f in "$lib_tmp"/browser*.json; do
+	[ -s "$f" ] || { echo "a browser failed:"; cat "${f%.json}.err"; continue; }
+	cat "$f"
+done
+cat "$lib_tmp/sse.json" "$lib_tmp/sse.err" 2>/dev/null
+cat "$lib_tmp"/browser*.json 2>/dev/null | /usr/bin/python3 -c '
+import json, statistics, sys
+loads, p99, p50, n = [], [], [], 0
+for line in sys.stdin:
+    o = json.loads(line)
+    loads += o["loads_s"]
+    if o["n"]:
+        p50.append(o["p50_ms"]); p99.append(o["p99_ms"]); n += o["n"]
+if loads:
+    print("overview load (navigation to %s tiles): median %.2f s, max %.2f s"
+          " (%d loads)" % (sys.argv[1], statistics.median(loads), max(loads),
+                           len(loads)))
+if p99:
+    print("browsers: %d live updates, latency p50 %d ms, p99 %d ms (worst "
+          "browser)" % (n, max(p50), max(p99)))' "$nodes"
+/usr/bin/python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+print("event streams: %d readings, latency p50 %s ms, p99 %s ms, max %s ms;"
+      " per stream %d..%d readings (%s expected)" % (o["n"], o["p50_ms"],
+      o["p99_ms"], o["max_ms"], o["events_min"], o["events_max"],
+      sys.argv[2]))' "$lib_tmp/sse.json" \
+    "$((nodes * seconds))" 2>/dev/null
+lib_summary

@@ -11,9 +11,13 @@
 # its namespace; writes the hardened broker configuration with
 # scripts/hub-setup.sh and starts Mosquitto in the hub, bound to the
 # tunnel address 10.0.0.1 only; starts wgu-historian in the hub and
-# wgu-sim (N virtual nodes, a 30 s anomaly cycle) on the edge; shows the
-# historian's live view while the simulator runs (75 s by default); and
-# then verifies: readings published versus logged (none lost, none twice),
+# wgu-sim (N virtual nodes, a 30 s anomaly cycle) on the edge; starts
+# wgu-dashboard in the hub on the tunnel address (http://10.0.0.1:8080/,
+# an operator account whose password it prints and keeps in a 0600 file
+# in the output directory) and, near the end of the run, saves screenshots
+# of its overview and alarms pages (headless Chromium, when installed);
+# shows the historian's live view while the simulator runs (75 s by
+# default); and then verifies: readings published versus logged (none lost, none twice),
 # the anomalies seen of each kind, and the hub's security (anonymous and
 # wrong-password clients refused, the broker unreachable on the hub's LAN
 # address, a sensor's subscription to another node's telemetry and its
@@ -23,7 +27,8 @@
 # Everything it creates goes away at exit (namespaces, daemons, interfaces,
 # sockets, the temp dir with keys, passwords and broker files) except the
 # output directory: the historian's industrial_production.log, its reject
-# log and, with gnuplot, the plot industrial_production.png, in --out DIR
+# log and, with gnuplot, the plot industrial_production.png, the
+# dashboard's screenshots dashboard.png and dashboard-alarms.png, in --out DIR
 # (default ./wgu-demo-DATE-TIME).  All traffic stays inside the two
 # namespaces.  Binaries: $WGU_BINDIR, else build/src of this checkout, else
 # $PATH.  The hub-and-edge setup is the pipeline tests' own, from
@@ -96,6 +101,10 @@ find_bin() {
 WGU=$(find_bin wgu) || exit 1
 SIM=$(find_bin wgu-sim) || exit 1
 HIST=$(find_bin wgu-historian) || exit 1
+DASH=$(find_bin wgu-dashboard) || exit 1
+# The web pages: this checkout's when run from one, else the installed ones.
+www=$top/src/dashboard/www
+[ -e "$www/index.html" ] || www=''
 for c in ip ping mosquitto mosquitto_passwd mosquitto_sub mosquitto_pub ss \
     timeout getent nft; do
 	command -v "$c" >/dev/null 2>&1 ||
@@ -105,7 +114,7 @@ getent group mosquitto >/dev/null || die "no mosquitto group (install mosquitto)
 # The users the programs become once set up (README, "Users and the
 # sandbox"): make install creates them; a build run from its directory
 # gets them here.
-for u in wgu wgu-historian wgu-sim; do
+for u in wgu wgu-historian wgu-sim wgu-dashboard; do
 	getent passwd "$u" >/dev/null && continue
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$u" ||
 	    die "cannot create user $u"
@@ -167,7 +176,54 @@ ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
     --seed "$tag" --duration "$duration" --spool-dir "$tmp/spool" \
     >"$tmp/sim.out" 2>"$tmp/sim.err" &
 sim=$!
+sim_start=$(date +%s)
 lib_pids="$lib_pids $sim"
+
+# ---------------------------------------------------------------- dashboard
+# wgu-dashboard on the hub's tunnel address, reading the historian's store
+# (beside its log) and the live readings and alarms on its own MQTT account.
+dash_url=http://10.0.0.1:8080
+dash_pw=$out/dashboard-operator.pw
+(umask 077; head -c 18 /dev/urandom | base64 >"$dash_pw")
+"$DASH" user add "$tmp/dashboard.users" operator --role operator \
+    <"$dash_pw" >/dev/null || die "wgu-dashboard user add failed"
+wait_until 10 test -s "${log%.log}.db"
+ip netns exec "$hub" "$DASH" --listen 10.0.0.1:8080 \
+    --metrics-listen 127.0.0.1:9108 --db "${log%.log}.db" \
+    --acks "$tmp/acks.db" --users "$tmp/dashboard.users" --interface "$hif" \
+    --broker 10.0.0.1 --password-file "$tmp/hub/clients/wgu-dashboard.pw" \
+    --topic-prefix "$prefix" ${www:+--static "$www"} \
+    >"$tmp/dashboard.log" 2>&1 &
+dashboard=$!
+lib_pids="$lib_pids $dashboard"
+if wait_listen "$hub" 8080; then
+	step "dashboard: $dash_url (in namespace $hub: ip netns exec $hub" \
+	    "chromium --no-sandbox $dash_url/)"
+	echo "  user operator, password $(cat "$dash_pw") (also in $dash_pw)"
+	echo "  Prometheus metrics: http://127.0.0.1:9108/metrics in $hub"
+else
+	sed 's/^/  /' "$tmp/dashboard.log"
+	echo "demo: the dashboard did not start (the demo goes on without it)" >&2
+fi
+# Screenshots near the end of the run, while readings still flow.
+shots=''
+if command -v chromium >/dev/null 2>&1 &&
+    /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+	(
+		# About 15 s before the simulator stops (the browser takes a
+		# few to start).
+		pause=$((sim_start + duration - 15 - $(date +%s)))
+		[ "$pause" -gt 0 ] && sleep "$pause"
+		ip netns exec "$hub" /usr/bin/python3 \
+		    "$top/scripts/dashboard-screenshot.py" --base "$dash_url" \
+		    --user operator --password-file "$dash_pw" \
+		    "/=$out/dashboard.png" "/alarms=$out/dashboard-alarms.png"
+	) >"$tmp/screenshot.log" 2>&1 &
+	shots=$!
+	lib_pids="$lib_pids $shots"
+else
+	echo "(no chromium or python3-selenium: no dashboard screenshot)"
+fi
 
 # ---------------------------------------------------------------- security
 # Client credentials for mosquitto_sub/pub go in their options file
@@ -214,6 +270,8 @@ lib_pids="$lib_pids $checker"
 wait "$sim"
 sim_status=$?
 wait "$checker"
+[ -n "$shots" ] && { wait "$shots"; lib_pids=$(echo "$lib_pids" |
+    sed "s/ $shots\$//; s/ $shots / /"); }
 lib_pids=$(echo "$lib_pids" |
     sed "s/ $sim\$//; s/ $sim / /; s/ $checker / /; s/ $checker\$//")
 
@@ -321,6 +379,13 @@ if [ "$plot" = yes ] && command -v gnuplot >/dev/null 2>&1; then
 	echo "plot:"
 	sh "$top/scripts/plot-log.sh" -o "$out/industrial_production.png" \
 	    "$log" 2>&1 | sed 's/^/  /'
+fi
+if [ -s "$out/dashboard.png" ]; then
+	echo "dashboard screenshots: $out/dashboard.png," \
+	    "$out/dashboard-alarms.png"
+elif [ -n "$shots" ]; then
+	echo "no dashboard screenshot:"
+	sed 's/^/  /' "$tmp/screenshot.log"
 fi
 echo
 echo "log: $log"

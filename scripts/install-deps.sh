@@ -20,6 +20,8 @@ TEST_PKGS="$TEST_PKGS prometheus"
 # wgu-dashboard's HTTP server; curl and openssl drive its system test.
 BUILD_PKGS="$BUILD_PKGS libmicrohttpd-dev"
 TEST_PKGS="$TEST_PKGS curl openssl"
+# The dashboard in a real browser (tests/sys_dashboard.sh), Chart.js it serves.
+TEST_PKGS="$TEST_PKGS chromium chromium-driver python3-selenium libjs-chart.js"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install)" >&2
