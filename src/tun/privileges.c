@@ -24,38 +24,14 @@
  * what group wgu gains is the power to remove or replace another wgu
  * daemon's socket, which the same user could disturb anyway. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/sandbox.h"
 #include "log.h"
 #include "privileges.h"
 #include "uapi.h"
-
-/* The socket directory: root's, group gid, 0770.  Only a directory root
- * owns is changed (never through a symlink). */
-static int share_socket_dir(gid_t gid)
-{
-	struct stat st;
-	int fd, ret = 0;
-
-	fd = open(WG_UAPI_SOCKET_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		ret = -errno;
-	else if (st.st_uid != 0)
-		ret = -EPERM;
-	else if ((st.st_gid != gid && fchown(fd, 0, gid) < 0) ||
-	    ((st.st_mode & 07777) != 0770 && fchmod(fd, 0770) < 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 int wg_privileges_drop(char *err, size_t errlen)
 {
@@ -66,7 +42,8 @@ int wg_privileges_drop(char *err, size_t errlen)
 		if (!sandbox_user_lookup(&sandbox_daemon_policy, &uid, &gid, err,
 		    errlen))
 			return -ENOENT;
-		if (uid != 0 && (ret = share_socket_dir(gid)) < 0) {
+		if (uid != 0 && (ret = wg_uapi_dir_share(WG_UAPI_SOCKET_DIR,
+		    gid, 0770)) < 0) {
 			snprintf(err, errlen, "cannot give group %u access to "
 			    "%s: %s", (unsigned)gid, WG_UAPI_SOCKET_DIR,
 			    strerror(-ret));

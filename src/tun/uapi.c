@@ -331,17 +331,12 @@ int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
 	return open_socket(srv, &sun, 0600, (gid_t)-1, why);
 }
 
-/* The monitor directory: root's, group gid, 0750; never through a
- * symlink, and only one root owns. */
-static int monitor_dir(gid_t gid)
+int wg_uapi_dir_share(const char *dir, gid_t gid, mode_t mode)
 {
 	struct stat st;
 	int fd, ret = 0;
 
-	if (mkdir(WG_UAPI_MONITOR_DIR, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(WG_UAPI_MONITOR_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
@@ -349,7 +344,7 @@ static int monitor_dir(gid_t gid)
 	else if (st.st_uid != 0)
 		ret = -EPERM;
 	else if ((st.st_gid != gid && fchown(fd, 0, gid) < 0) ||
-	    ((st.st_mode & 07777) != 0750 && fchmod(fd, 0750) < 0))
+	    ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0))
 		ret = -errno;
 	close(fd);
 	return ret;
@@ -378,7 +373,9 @@ int wg_uapi_monitor_open(struct wg_uapi_server *srv, const char *ifname,
 		*why = "socket path too long";
 		return -ENAMETOOLONG;
 	}
-	if ((ret = monitor_dir(gr->gr_gid)) < 0) {
+	ret = mkdir(WG_UAPI_MONITOR_DIR, 0750) < 0 && errno != EEXIST ?
+	    -errno : wg_uapi_dir_share(WG_UAPI_MONITOR_DIR, gr->gr_gid, 0750);
+	if (ret < 0) {
 		*why = "cannot make " WG_UAPI_MONITOR_DIR " root:"
 		    WG_UAPI_MONITOR_GROUP " 0750";
 		return ret;

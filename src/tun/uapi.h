@@ -52,6 +52,12 @@ struct wg_uapi_server {
 int wg_uapi_server_open(struct wg_uapi_server *srv, const char *ifname,
     const char **why);
 
+/* Gives directory dir (root's, never through a symlink) to group gid with
+ * mode: the socket directory to the daemon's group (privileges.c), the
+ * monitor directory to wgu-monitor.  0, -EPERM when root does not own
+ * it, or another negative errno. */
+int wg_uapi_dir_share(const char *dir, gid_t gid, mode_t mode);
+
 /* The monitor socket, WG_UAPI_MONITOR_DIR/IFNAME.sock: the same protocol
  * read-only (uapi_protocol.h), for group WG_UAPI_MONITOR_GROUP.  The
  * directory is made root:group 0750, the socket root:group 0660 (connect
