@@ -5,11 +5,15 @@
 # here (nothing reaches any other network).  The packages built from a release
 # tarball are installed with dpkg in both; the hub runs wgu@wg0, mosquitto
 # and wgu-historian, the edge wgu@wg0 and wgu-sim (a transient unit: it has
-# no unit of its own yet).  Proves, while the edge keeps publishing: the
+# no unit of its own yet), then wgu-dashboard with an operator account.
+# Proves, while the edge keeps publishing: the
 # historian killed with SIGKILL is restarted; `systemctl reload wgu@wg0`
 # after a change to wg0.conf applies it and the readings keep flowing; the
-# hub powered off and booted again brings the tunnel, then the broker,
-# then the historian back by itself; every reading the edge spooled is in
+# historian raises the new peer's handshake alarm (read through the
+# monitor socket); the dashboard, as its user with its two groups, logs
+# the operator in and shows the edge's node, the tunnel's peer and the
+# node's metrics; the hub powered off and booted again brings the tunnel,
+# then the broker, then the historian and the dashboard back by itself; every reading the edge spooled is in
 # the log exactly once; the units' scores inside are within bounds.
 #
 # The root file system, debootstrap'ed once (about 60 s), is cached in
@@ -33,16 +37,19 @@ include=$include,nftables,wireguard-tools,android-libboringssl,libev4
 include=$include,libcjson1,libseccomp2,libmosquitto1
 # The store (wgu-historian, wgu-query) and wgu-modbus: root-v2.
 include=$include,libsqlite3-0,libssl3,libmodbus5,util-linux
-if [ ! -d "$cache/root-v2" ]; then
+# PostgreSQL's client library (the historian's --pg), wgu-dashboard's
+# libraries and page library, and curl to ask it: root-v3.
+include=$include,libpq5,libmicrohttpd12,libjs-chart.js,curl
+if [ ! -d "$cache/root-v3" ]; then
 	uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/debian.sources \
 	    2>/dev/null | grep -v security | head -n1 | awk '{print $2}')
 	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 == "bookworm" {
 	    print $2; exit }' /etc/apt/sources.list)
-	echo "  debootstrap into $cache/root-v2 from $uri"
+	echo "  debootstrap into $cache/root-v3 from $uri"
 	mkdir -p "$cache" && rm -rf "$cache/root.tmp" &&
 	    debootstrap --variant=minbase --include="$include" bookworm \
 	    "$cache/root.tmp" "$uri" >"$lib_tmp/debootstrap.out" 2>&1 &&
-	    mv "$cache/root.tmp" "$cache/root-v2" || {
+	    mv "$cache/root.tmp" "$cache/root-v3" || {
 		tail -n 20 "$lib_tmp/debootstrap.out"
 		not_ok "debootstrap"
 		lib_summary
@@ -64,7 +71,7 @@ ok "the packages build from the release tarball"
 
 # ---------------------------------------------------------------- containers
 for c in hub edge; do
-	cp -a "$cache/root-v2" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
+	cp -a "$cache/root-v3" "$lib_tmp/$c" || { not_ok "copy root"; lib_summary; }
 done
 
 # Set and read through eval.
@@ -195,7 +202,7 @@ lines() { [ -f "$prod" ] && wc -l <"$prod" || echo 0; }
 grows() { [ "$(lines)" -gt "$1" ]; }
 check "readings flow into the hub's log" wait_until 30 grows 5
 
-# The dashboard's access, ahead of its program: user wgu-dashboard made by
+# The dashboard's access: user wgu-dashboard made by
 # wgu-hub; the historian runs with group wgu-monitor (SupplementaryGroups=,
 # beside PrivateUsers=) and makes its store group-readable (UMask=0027), so that
 # a member of group wgu-historian reads the .db and its -wal.
@@ -239,13 +246,69 @@ check "wgu@wg0 still active" in_c hub systemctl is-active --quiet wgu@wg0
 n=$(lines)
 check "readings flow after the reload" wait_until 20 grows "$n"
 
+# ---------------------------------------------------------------- dashboard
+check "hub: wgu-dashboard user add op --role operator" sh -c "echo op-secret-1 |
+    nsenter -t $hub_pid -a wgu-dashboard user add /etc/wgu/dashboard.users \
+    op --role operator >/dev/null"
+check "hub: enable --now wgu-dashboard" in_c hub \
+    systemctl enable --now wgu-dashboard
+# gid NAME: the group's number in the hub.
+gid() { in_c hub getent group "$1" | cut -d: -f3; }
+dash_creds() {
+	in_c hub systemctl is-active --quiet wgu-dashboard &&
+	    st=$(in_c hub sh -c 'cat "/proc/$(systemctl show -P MainPID \
+	    wgu-dashboard)/status"') &&
+	    echo "$st" | grep -Eq "^Uid:\s+$(in_c hub id -u wgu-dashboard)\s" &&
+	    groups=$(echo "$st" | sed -n 's/^Groups://p' | tr -s ' \t' '\n') &&
+	    echo "$groups" | grep -qx "$(gid wgu-historian)" &&
+	    echo "$groups" | grep -qx "$(gid wgu-monitor)"
+}
+check "dashboard active as wgu-dashboard, groups wgu-historian and wgu-monitor" \
+    wait_until 15 dash_creds
+check "/run/wgu-monitor/wg0.sock: root:wgu-monitor 660" sh -c \
+    "[ \"\$(nsenter -t $hub_pid -a stat -c '%U:%G %a %F' \
+    /run/wgu-monitor/wg0.sock)\" = 'root:wgu-monitor 660 socket' ]"
+# curl_hub ARGS...: curl inside the hub, the body on stdout.
+curl_hub() { in_c hub curl -sf -m 5 "$@"; }
+dash=http://10.0.0.1:8080
+login_page() {
+	[ "$(in_c hub curl -s -m 5 -o /dev/null -w '%{http_code}' \
+	    "$dash/login")" = 200 ]
+}
+check "/login answers 200 on 10.0.0.1:8080" wait_until 15 login_page
+sid=$(in_c hub curl -s -m 5 -o /dev/null -D - \
+    -d 'username=op&password=op-secret-1' "$dash/login" |
+    sed -n 's/^[Ss]et-[Cc]ookie: wgu_session=\([0-9a-f]*\);.*/\1/p')
+check "the operator logs in: a session cookie" test -n "$sid"
+api_has() {
+	curl_hub -b "wgu_session=$sid" "$dash/api/$1" | grep -qF "$2"
+}
+check "/api/nodes: the edge's node" wait_until 10 api_has nodes \
+    '"node":"edge-01"'
+check "/api/tunnel: the edge's peer (the monitor socket)" api_has tunnel \
+    "\"public_key\":\"$edge_pub\""
+readings_metric() {
+	curl_hub http://127.0.0.1:9108/metrics |
+	    grep -Eq '^wgu_node_readings_total\{node="edge-01"\} [1-9]'
+}
+check "/metrics: wgu_node_readings_total for edge-01" wait_until 15 \
+    readings_metric
+# The peer added above never made a handshake: only a historian that
+# reads wg0 through the monitor socket raises its alarm (in the store,
+# where the dashboard reads it).
+check "the historian's handshake alarm for the new peer" wait_until 25 \
+    api_has alarms "\"node\":\"$key9\",\"kind\":\"handshake\""
+check "no monitor socket error in the historian's journal" sh -c \
+    "! nsenter -t $hub_pid -a journalctl -b -q -u wgu-historian \
+    --no-pager | grep 'monitor socket'"
+
 # ---------------------------------------------------------------- reboot
 poweroff hub
 check "hub powered off" test -z "$hub_np"
 sleep 10
 check "hub boots again" boot hub
 check "the LAN back" lan
-for u in wgu@wg0 mosquitto wgu-historian; do
+for u in wgu@wg0 mosquitto wgu-historian wgu-dashboard; do
 	check "hub: $u active after the boot" wait_until 20 \
 	    in_c hub systemctl is-active --quiet "$u"
 done
@@ -256,6 +319,7 @@ check "the broker came up after the tunnel" \
     test "$(since mosquitto.service)" -gt "$(since wgu@wg0.service)"
 n=$(lines)
 check "readings flow after the boot" wait_until 60 grows "$n"
+check "the dashboard answers after the boot" wait_until 20 login_page
 
 # ---------------------------------------------------------------- all there
 sim_done() {
@@ -274,7 +338,7 @@ check "nothing but those readings" sh -c \
     "sort -u '$lib_tmp/keys' | cmp -s - '$lib_tmp/expected'"
 
 # ---------------------------------------------------------------- scores
-for u in wgu@wg0 wgu-historian; do
+for u in wgu@wg0 wgu-historian wgu-dashboard; do
 	limit=2.0
 	[ "$u" = wgu@wg0 ] && limit=3.5
 	s=$(in_c hub systemd-analyze security "$u.service" 2>/dev/null |
