@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "cli/ipc.h"
+#include "crypto/encoding.h"
 #include "dashboard/internal.h"
 
 enum { PEERS_MAX = 4096, REPLY_MAX = 4 << 20 };
@@ -37,32 +37,17 @@ static bool parse_u64(const char *s, size_t len, uint64_t *out)
 	return errno == 0 && *end == '\0';
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
-	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* A public key: 64 hex digits in the UAPI, base64 as wg(8) shows it
  * (and as the historian names a peer in its handshake alarms). */
 static bool key_base64(const char *hex, size_t len,
     char out[static DASH_KEY_B64_LEN + 1])
 {
-	unsigned char key[32];
-	size_t i;
-	int hi, lo;
+	uint8_t key[WG_KEY_LEN];
 
-	if (len != 2 * sizeof(key))
+	if (!wg_key_from_hex(key, hex, len))
 		return false;
-	for (i = 0; i < sizeof(key); i++) {
-		hi = hex_digit(hex[2 * i]);
-		lo = hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return EVP_EncodeBlock((unsigned char *)out, key, sizeof(key)) ==
-	    DASH_KEY_B64_LEN;
+	wg_key_to_base64(out, key);
+	return true;
 }
 
 static int add_peer(struct dash_tunnel *t, const char *hex, size_t len)

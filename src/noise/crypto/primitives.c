@@ -198,7 +198,3 @@ bool wg_is_zero_ct(const void *a, size_t len)
 	return 1 & (((unsigned int)acc - 1) >> 8);
 }
 
-void wg_wipe(void *p, size_t len)
-{
-	OPENSSL_cleanse(p, len);
-}
