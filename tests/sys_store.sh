@@ -50,7 +50,7 @@ check "store beside the log, in WAL mode" sh -c "
     [ -s '$db' ] && [ -e '$db-wal' ]"
 check "wgu-query reads while the historian writes" sh -c "
     '$QUERY' --db '$db' nodes --format csv | grep -q '^edge-02,'"
-# kill -9 between two commits of the store (100 ms group commit, 60
+# kill -9 between two commits of the store (about one a second, 60
 # readings a second): the batch in flight is lost to the store, not to
 # the log.
 sleep 2.05

@@ -102,6 +102,7 @@ struct ingest {
 	const struct view *view;
 	struct histlog log, rejects;
 	ev_timer commit;
+	ev_tstamp store_committed;	/* the store's last commit, loop time */
 	struct ingest_counters n;
 	uint64_t recovered_bad;		/* log lines without a key */
 	struct store *store;		/* NULL: none, or given up on */

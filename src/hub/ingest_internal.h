@@ -14,6 +14,9 @@
 #include "hub/ingest.h"
 #include "mqtt/telemetry.h"
 
+/* The live store commits about this often (seconds; ingest_logs.c). */
+#define STORE_COMMIT_S 1.0
+
 /* ms since the epoch (CLOCK_REALTIME): when a message was received. */
 uint64_t ingest_now_ms(void);
 

@@ -17,15 +17,24 @@
 #include "mqtt/recent.h"
 #include "mqtt/telemetry.h"
 
+/* The group commit: the log synced every tick; the store committed with
+ * it once STORE_COMMIT_S have passed since its last commit.  A node's
+ * readings of that time then share their pages, each written once a
+ * commit: committing every tick (or every thousand rows) writes a page
+ * per row with a thousand nodes. */
 static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ingest *in = w->data;
 	int ret;
 
-	if (in->store || in->pg)
+	if ((in->store || in->pg) &&
+	    ev_now(loop) - in->store_committed >= STORE_COMMIT_S)
 		ingest_store_flush(in);
-	else if ((ret = histlog_sync(&in->log)) < 0)
+	else if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
+	    (ret = histlog_sync(&in->log)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.log, strerror(-ret));
+	else if (in->pg)
+		ingest_pg_synced(in, false);
 	if ((ret = histlog_sync(&in->rejects)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.reject_log,
 		    strerror(-ret));

@@ -38,6 +38,7 @@ void ingest_store_flush(struct ingest *in)
 		return;
 	}
 	ingest_pg_synced(in, false);
+	in->store_committed = ev_now(in->loop);
 	if (in->store && (ret = store_commit(in->store)) < 0)
 		store_give_up(in, ret);
 }
@@ -54,7 +55,7 @@ void ingest_store_take(struct ingest *in, const struct telemetry_reading *r,
 	ret = store_add(in->store, r, received, r->timestamp_ms, &in->pos);
 	if (ret < 0)
 		store_give_up(in, ret);
-	else if (store_pending(in->store) >= STORE_BATCH_ROWS)
+	else if (store_pending(in->store) >= STORE_LIVE_ROWS)
 		ingest_store_flush(in);
 }
 

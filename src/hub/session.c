@@ -10,6 +10,7 @@
 
 enum {
 	KEEPALIVE = 30,
+	RECEIVE_MAX = 1000,	/* hub-setup's max_inflight_messages */
 };
 /* MQTT 5 (--share): a session that never expires, like a 3.1.1 session
  * with clean session off; the broker's max_queued_messages bounds it. */
@@ -104,8 +105,12 @@ int session_init(struct session *s, struct ev_loop *loop,
 	mosquitto_message_callback_set(s->mosq, on_message);
 	mqtt_loop_init(&s->ml, loop, s->mosq, &loop_ops, s);
 	if (cfg->share) {
+		/* MQTT 5's Receive Maximum: the in-flight window that the
+		 * broker's max_inflight_messages is for 3.1.1 (hub-setup). */
 		if (mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 		    MQTT_PROTOCOL_V5) != MOSQ_ERR_SUCCESS ||
+		    mosquitto_int_option(s->mosq, MOSQ_OPT_RECEIVE_MAXIMUM,
+		    RECEIVE_MAX) != MOSQ_ERR_SUCCESS ||
 		    mosquitto_property_add_int32(&s->connect_props,
 		    MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 		    SESSION_NEVER_EXPIRES) != MOSQ_ERR_SUCCESS)

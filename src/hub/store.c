@@ -198,14 +198,16 @@ static int user_version(struct sqlite_store *s, int *v)
 	return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
-/* The page cache: small while live, so that the historian's memory stays
- * flat (the pages it writes are the newest, few per node, and the
- * kernel's page cache holds the rest); large while catching up, when
+/* The page cache, bounded so that the historian's memory stays flat.
+ * Live, the pages it writes are the newest: a leaf of readings and one
+ * of readings_seq per node, some 8 MB for a thousand nodes, which must
+ * stay cached (a smaller cache reads and writes a page per row); the
+ * kernel's page cache holds the rest.  Larger while catching up, when
  * every page of the run is touched again and again. */
 static int sqlite_set_cache(struct store *s, bool large)
 {
 	return sqlite3_exec(sq(s)->db, large ? "PRAGMA cache_size = -65536" :
-	    "PRAGMA cache_size = -1024", NULL, NULL, NULL);
+	    "PRAGMA cache_size = -32768", NULL, NULL, NULL);
 }
 
 /* A new database gets the schema; an old one must have ours. */

@@ -38,7 +38,11 @@
 
 enum {
 	STORE_SCHEMA_VERSION = 2,
-	STORE_BATCH_ROWS = 1000,	/* the caller commits at least this often */
+	STORE_BATCH_ROWS = 1000,	/* the catch-up commits this often */
+	/* The live historian commits about once a second (a node's rows of
+	 * that second then share their pages, written once per commit) and
+	 * at the latest after this many rows. */
+	STORE_LIVE_ROWS = 65536,
 };
 
 /* How far into the log the store has read: the file (device and inode)
