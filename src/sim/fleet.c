@@ -54,14 +54,18 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	double elapsed = (double)f->ticks / f->sched.rate;
 	int i;
 
-	if ((f->sched.count && f->ticks >= f->sched.count) ||
-	    (f->sched.duration > 0 && elapsed >= f->sched.duration)) {
+	if (f->slice == 0 && ((f->sched.count && f->ticks >= f->sched.count) ||
+	    (f->sched.duration > 0 && elapsed >= f->sched.duration))) {
 		start_drain(f);
 		return;
 	}
-	for (i = 0; i < f->nnodes; i++)
+	/* Slice k of the period: every node i with i % slices == k. */
+	for (i = f->slice; i < f->nnodes; i += f->slices)
 		generate(f, i, elapsed);
-	f->ticks++;
+	if (++f->slice == f->slices) {
+		f->slice = 0;
+		f->ticks++;
+	}
 }
 
 static void sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -107,6 +111,15 @@ int fleet_start(struct fleet *f)
 	for (i = 0; i < f->nnodes; i++)
 		if ((ret = node_start(&f->nodes[i])) < 0)
 			return ret;
+	/* As many slices as nodes, at most FLEET_SLICES, and no more than
+	 * FLEET_TICKS_MAX ticks a second. */
+	f->slices = f->nnodes < FLEET_SLICES ? f->nnodes : FLEET_SLICES;
+	if (f->slices > FLEET_TICKS_MAX / f->sched.rate)
+		f->slices = (int)(FLEET_TICKS_MAX / f->sched.rate);
+	if (f->slices < 1)
+		f->slices = 1;
+	f->slice = 0;
+	ev_timer_set(&f->tick, 0.0, 1.0 / (f->sched.rate * f->slices));
 	ev_timer_start(f->loop, &f->tick);
 	ev_timer_start(f->loop, &f->sync);
 	return 0;

@@ -1,5 +1,8 @@
 /* wgu-sim's nodes and their schedule: one tick timer generates a reading
- * on every node at --rate, a one-second timer fsyncs the spools and
+ * on every node at --rate, the nodes spread over the period in up to
+ * FLEET_SLICES slices (as devices that are not in step would: a thousand
+ * readings at one instant would overflow the tunnel's queues), a
+ * one-second timer fsyncs the spools and
  * watches the sessions, and when generation is over (--count readings or
  * --duration seconds) the fleet waits up to FLEET_DRAIN_TIMEOUT seconds
  * for the last PUBACKs, then ends the loop.  Model time advances by the
@@ -20,6 +23,8 @@
 #include "sim/model.h"
 
 #define FLEET_DRAIN_TIMEOUT 10.0	/* seconds to wait for PUBACKs */
+#define FLEET_SLICES 50			/* of each tick's period, at most */
+#define FLEET_TICKS_MAX 2000.0		/* slice ticks a second, at most */
 
 struct fleet_schedule {
 	double rate;		/* readings per second per node */
@@ -35,7 +40,8 @@ struct fleet {
 	int nnodes, cap;
 	bool started;
 	ev_timer tick, sync, drain;
-	uint64_t ticks;
+	uint64_t ticks;		/* whole periods generated */
+	int slices, slice;	/* slices of a period, the next one */
 	bool draining;
 };
 
