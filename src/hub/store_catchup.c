@@ -37,9 +37,9 @@ enum {
 	PIPE_DEPTH = 8,		/* batches in flight */
 };
 
-/* The catch-up is two threads: one reads and parses the log (cJSON, the
- * codec), the other (the caller's) inserts; each is about half the work.
- * Batches go round a ring of PIPE_DEPTH. */
+/* The catch-up is two threads: one reads and parses the log (logline.c,
+ * the codec), the other (the caller's) inserts, about four fifths of the
+ * work in a --rebuild.  Batches go round a ring of PIPE_DEPTH. */
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
