@@ -9,7 +9,8 @@
 #            (rebuilt from the log); the log rotated (moved aside,
 #            SIGHUP); afterwards every reading of the two logs is
 #            in the store exactly once, and nothing else is, and
-#            `wgu-historian --rebuild` of the logs gives the same rows.
+#            `wgu-historian --rebuild` of the logs gives the same rows;
+#            kill -9 mid --rebuild, and the next start makes it anew.
 #   queries: while the historian runs (read-only beside the writer); table
 #            (aligned, a header), CSV (a header, one row a reading), JSON
 #            lines against the log; --every 1m counts add up to the log's
@@ -193,6 +194,37 @@ check "--retain 1: old readings leave the store, not the log" sh -c "
     '$lib_tmp/retain.out' &&
     [ \$('$QUERY' --db '$lib_tmp/r.db' --format csv | wc -l) = 1 ] &&
     cmp -s '$lib_tmp/g2.log' '$lib_tmp/r.log'"
+
+# kill -9 in the middle of a --rebuild (it writes without syncing): the
+# next start finds the store unfinished, moves it aside and makes it anew
+# from the log, with the rows a whole --rebuild gives.
+python3 "$srcdir/scripts/gen-log.py" 50 4000 >"$lib_tmp/k.log"
+"$HIST" --log "$lib_tmp/k.log" --db "$lib_tmp/k2.db" --rebuild >/dev/null
+killed=no
+for attempt in 1 2 3; do
+	rm -f "$lib_tmp/k.db"*
+	"$HIST" --log "$lib_tmp/k.log" --db "$lib_tmp/k.db" --rebuild \
+	    >/dev/null 2>&1 &
+	pid=$!
+	# The first commit (100,000 rows) is on disk: kill it there.
+	i=0
+	while [ "$(stat -c %s "$lib_tmp/k.db" 2>/dev/null || echo 0)" \
+	    -lt 2000000 ] && [ $i -lt 400 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null && killed=yes
+	wait "$pid" 2>/dev/null
+	[ $killed = yes ] && break
+done
+echo "  killed mid-rebuild: $killed (attempt $attempt)"
+timeout 60 "$HIST" --broker 127.0.0.1 --port 1 --log "$lib_tmp/k.log" \
+    --db "$lib_tmp/k.db" --duration 1 --color never >"$lib_tmp/k.out" 2>&1
+check "kill -9 mid --rebuild: the next start makes the store anew" sh -c "
+    [ $killed = yes ] && grep -q 'unreadable, moved to' '$lib_tmp/k.out' &&
+    '$QUERY' --db '$lib_tmp/k.db' --format csv >'$lib_tmp/k.csv' &&
+    [ \$(wc -l <'$lib_tmp/k.csv') = 200001 ] &&
+    '$QUERY' --db '$lib_tmp/k2.db' --format csv | cmp -s - '$lib_tmp/k.csv'"
 
 # ---------------------------------------------------------------- errors
 # exit_is STATUS COMMAND...: COMMAND exits STATUS with one line on stderr.

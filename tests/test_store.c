@@ -2,7 +2,9 @@
  * (src/hub/logline.c), against real SQLite files in a temporary
  * directory: rows exactly once, the log position committed with the rows
  * (a crash mid-batch loses both), catch-up and rebuild equal to the live
- * path, across rotation, an unreadable database made anew, retention;
+ * path, the bulk load of --rebuild and its log lines read without cJSON
+ * equal to the plain way, across rotation, an unreadable database made
+ * anew, retention;
  * the alarms kept beside the readings (schema 2, a version 1 store
  * migrated in place, carried over by a rebuild, refused by any other
  * backend). */
@@ -114,6 +116,32 @@ static char *dump(const char *db_path)
 	return out;
 }
 
+/* The schema as text: what sqlite_master holds, in a fixed order. */
+static char *dump_schema(const char *db_path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, "
+	    "sql FROM sqlite_master ORDER BY name", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			fprintf(f, "%s|%s|%s|%s\n", sqlite3_column_text(q, 0),
+			    sqlite3_column_text(q, 1),
+			    sqlite3_column_text(q, 2),
+			    sqlite3_column_text(q, 3) ?
+			    (const char *)sqlite3_column_text(q, 3) : "");
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	fclose(f);
+	return out;
+}
+
 static int64_t count_rows(const char *db_path)
 {
 	char *d = dump(db_path), *p;
@@ -198,6 +226,207 @@ static void test_logline(void)
 	    &received, &ts) == -EINVAL);
 	CHECK(logline_parse("{\"received\":1,\"reason\":\"x\",\"raw\":\"\"}", 36,
 	    &r, &received, &ts) == -EINVAL);
+}
+
+/* The historian's own lines are read without cJSON's parser
+ * (logline.c): every line must come out as cJSON's way makes it, the
+ * reading and the verdict. */
+static void test_logline_fast(void)
+{
+	static const char *const lines[] = {
+		/* what the historian writes, chained or not */
+		"{\"received\":1764547200015,\"topic\":\"p/a/l/n000/telemetry\","
+		"\"ts\":1764547200000,\"guarantee\":\"exactly-once\",\"payload\":"
+		"{\"node_id\":\"n000\",\"timestamp\":1764547200000,\"boot_id\":1,"
+		"\"seq\":1,\"data\":{\"p\":5.77,\"t\":64.0,\"v\":2.82},"
+		"\"status\":0},\"chain\":\"00ff\"}",
+		"{\"received\":5,\"ts\":1767225600000,\"payload\":{\"node_id\":"
+		"\"x\",\"timestamp\":1767225600.125,\"data\":{\"p\":0.1,\"flow\":"
+		"-0,\"q\":-12.5,\"r\":123456.789012345,\"s\":0.3},\"status\":1}}",
+		/* what goes to cJSON, and must mean the same */
+		"{\"received\": 5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"\\u0078\","
+		"\"timestamp\":1,\"data\":{\"p\":1},\"status\":0}}",
+		"{\"received\":5e0,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1E0},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1.0000000000000001},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1},\"status\":0}} trailing",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":01},\"status\":0}}",
+		/* refused both ways: a duplicate, a type, a range, a shape */
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"node_id\":\"y\","
+		"\"timestamp\":1,\"data\":{\"p\":1},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1,\"p\":2},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":\"1\"},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":400.01},\"status\":0}}",
+		"{\"received\":-5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":{\"q\":1}},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{},\"status\":0}}",
+		"{\"received\":5,\"received\":6,\"payload\":{\"node_id\":\"x\","
+		"\"timestamp\":1,\"data\":{\"p\":1},\"status\":0}}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":1,"
+		"\"data\":{\"p\":1},\"status\":0}",
+		"{\"received\":5,\"payload\":{\"node_id\":\"x\",\"timestamp\":-1,"
+		"\"data\":{\"p\":1},\"status\":0}}",
+		"{}", "{\"a\"}", "{\"a\":}", "{\"a\":-}", "{\"a\":1.}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct telemetry_reading a, b;
+		uint64_t ra = 1, rb = 2;
+		int64_t ta = 3, tb = 4;
+		int reta, retb;
+
+		memset(&a, 0xa5, sizeof(a));
+		memset(&b, 0xa5, sizeof(b));
+		reta = logline_parse(lines[i], strlen(lines[i]), &a, &ra, &ta);
+		retb = logline_parse_cjson(lines[i], strlen(lines[i]), &b, &rb,
+		    &tb);
+		CHECK(reta == retb);
+		CHECK(reta != 0 || (ra == rb && ta == tb &&
+		    memcmp(&a, &b, sizeof(a)) == 0));
+		/* The table's first two lines are readings. */
+		CHECK(i >= 2 || reta == 0);
+	}
+}
+
+/* Whether the store at db_path has table or index name. */
+static bool has_object(const char *db_path, const char *name)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	bool found = false;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master "
+	    "WHERE name = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		found = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	return found;
+}
+
+/* log into db_path, as --rebuild does when bulk; the counters into *n. */
+static void load(const char *db_path, const char *log_path, bool bulk,
+    struct store_counters *n)
+{
+	const char *paths[1] = { log_path };
+	struct store *s;
+	uint64_t lines, bad;
+
+	store_remove(db_path);
+	CHECK(store_open(&s, db_path) == 0);
+	if (s == NULL)
+		return;
+	CHECK(!bulk || store_bulk(s, true) == 0);
+	CHECK(store_catch_up(s, paths, 1, &lines, &bad) == 0);
+	CHECK(!bulk || store_bulk(s, false) == 0);
+	*n = *store_counters(s);
+	store_close(s);
+}
+
+/* A bulk load (--rebuild) makes readings_seq at its end when the log is
+ * in order, and at the first reading out of order when not: the same
+ * rows, the same refusals and the same schema as reading the log
+ * without it. */
+static void test_bulk(void)
+{
+	char db[512], plain[512], log[512], *a, *b;
+	struct store_counters na, nb;
+	struct telemetry_reading r;
+	struct store *s;
+	uint64_t received;
+	int64_t ts;
+	int k;
+
+	path_in(db, "bulk.db");
+	path_in(plain, "bulk-plain.db");
+	for (k = 0; k < 2; k++) {
+		unlink(path_in(log, "bulk.log"));
+		write_log(log, 1, 100);
+		if (k == 1) {
+			/* A resend of 101..120 after 121..160, then a line
+			 * logged twice (n1 with seq, n2 without). */
+			write_log(log, 121, 40);
+			write_log(log, 101, 20);
+			write_log(log, 121, 4);
+		}
+		load(db, log, true, &na);
+		load(plain, log, false, &nb);
+		CHECK(na.added == nb.added && na.present == nb.present);
+		CHECK(na.added == (k ? 160u : 100u) && na.present == (k ? 4u :
+		    0u));
+		a = dump(db);
+		b = dump(plain);
+		CHECK(a && b && strcmp(a, b) == 0);
+		free(a);
+		free(b);
+		CHECK(has_object(db, "readings_seq") &&
+		    has_object(db, "readings_anomalies") &&
+		    !has_object(db, "unfinished_rebuild"));
+	}
+	a = dump_schema(db);
+	b = dump_schema(plain);
+	CHECK(a && b && strcmp(a, b) == 0);
+	free(a);
+	free(b);
+	/* readings_seq is there: a reading again is refused. */
+	{
+		char line[1024];
+		struct store_position pos = { 1, 2, 3, 4 };
+		int n = log_line(line, sizeof(line), "n1", 5, 1765000005000,
+		    1765000005005, 5.0, false);
+
+		CHECK(store_open(&s, db) == 0);
+		CHECK(logline_parse(line, (size_t)n - 1, &r, &received, &ts) ==
+		    0);
+		CHECK(s && store_add(s, &r, received, ts, &pos) == 0);
+		store_close(s);
+	}
+}
+
+/* A bulk load that did not finish (the machine stopped; here the child
+ * exits in the middle) leaves a store that is refused, to be made
+ * anew: its pages were written without syncing. */
+static void test_bulk_unfinished(void)
+{
+	char db[512], log[512];
+	const char *paths[1] = { log };
+	struct store *s;
+	pid_t pid;
+	int status;
+
+	store_remove(path_in(db, "cut.db"));
+	unlink(path_in(log, "cut.log"));
+	write_log(log, 1, 100);
+	pid = fork();
+	if (pid == 0) {
+		uint64_t lines, bad;
+
+		if (store_open(&s, db) < 0 || store_bulk(s, true) < 0 ||
+		    store_catch_up(s, paths, 1, &lines, &bad) < 0)
+			_exit(1);
+		_exit(0);	/* no store_bulk(s, false) */
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	CHECK(count_rows(db) == 100);
+	CHECK(store_open(&s, db) == -EBADMSG && s == NULL);
+	CHECK(store_remove(db) == 0);
+	CHECK(store_open(&s, db) == 0);
+	store_close(s);
 }
 
 static void test_insert_and_duplicates(void)
@@ -625,6 +854,9 @@ int main(void)
 		return 1;
 	}
 	RUN(test_logline);
+	RUN(test_logline_fast);
+	RUN(test_bulk);
+	RUN(test_bulk_unfinished);
 	RUN(test_insert_and_duplicates);
 	RUN(test_position_with_rows);
 	RUN(test_catch_up_equals_live);

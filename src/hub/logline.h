@@ -18,6 +18,12 @@
 int logline_parse(const char *line, size_t len, struct telemetry_reading *r,
     uint64_t *received_ms, int64_t *ts_ms);
 
+/* The same, always through cJSON's parser: what logline_parse() must
+ * agree with on every line (it reads the historian's own lines its own
+ * way, logline.c), for the tests and fuzz/fuzz_logline.c. */
+int logline_parse_cjson(const char *line, size_t len,
+    struct telemetry_reading *r, uint64_t *received_ms, int64_t *ts_ms);
+
 /* A whole line and the offset just past its '\n'. */
 typedef int logline_fn(void *ctx, const char *line, size_t len,
     uint64_t end);

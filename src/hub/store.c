@@ -27,6 +27,10 @@
  * Indexes: the keys that make a row exactly once (store.h), and the
  * readings with a status (a small fraction), covering what the events
  * view reads. */
+#define SEQ_INDEX \
+"CREATE UNIQUE INDEX readings_seq ON readings(node, boot, seq)" \
+"  WHERE seq IS NOT NULL"
+
 static const char schema[] =
 "CREATE TABLE nodes ("
 "  id INTEGER PRIMARY KEY,"
@@ -43,8 +47,7 @@ static const char schema[] =
 "  exactly_once INTEGER NOT NULL,"
 "  digest INTEGER,"
 "  PRIMARY KEY (node, ts, id)) WITHOUT ROWID;"
-"CREATE UNIQUE INDEX readings_seq ON readings(node, boot, seq)"
-"  WHERE seq IS NOT NULL;"
+SEQ_INDEX ";"
 "CREATE UNIQUE INDEX readings_line ON readings(node, ts, received, digest)"
 "  WHERE seq IS NULL;"
 "CREATE TABLE fields ("
@@ -134,6 +137,12 @@ struct node_slot {
 	int64_t id;
 };
 
+/* A node's greatest (boot, seq) so far, while a bulk load goes without
+ * readings_seq (seq_unindexed). */
+struct seq_mark {
+	uint64_t boot, seq;
+};
+
 struct sqlite_store {
 	struct store base;	/* first: a struct store * is one of these */
 	sqlite3 *db;
@@ -142,6 +151,9 @@ struct sqlite_store {
 	int64_t committed_id;	/* next_id as last committed */
 	struct node_slot cache[NODE_CACHE];
 	size_t cached;
+	bool seq_unindexed, seq_indexed_in_tx;
+	struct seq_mark *marks;	/* by node id */
+	size_t nmarks;
 };
 
 static struct sqlite_store *sq(struct store *s)
@@ -275,6 +287,26 @@ static int read_position(struct sqlite_store *s, struct store_position *pos,
 	return rc == SQLITE_DONE ? 0 : fail(s, rc);
 }
 
+/* A bulk load that did not finish (sqlite_bulk) leaves a store whose
+ * pages may not all be on disk: refused, to be made anew. */
+static int unfinished(struct sqlite_store *s)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master "
+	    "WHERE name = 'unfinished_rebuild'", -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW) {
+		snprintf(s->base.err, sizeof(s->base.err), "a --rebuild did "
+		    "not finish: the store is incomplete");
+		return -EBADMSG;
+	}
+	return rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
 static const struct store_ops sqlite_ops;
 
 int store_open(struct store **sp, const char *path)
@@ -293,6 +325,8 @@ int store_open(struct store **sp, const char *path)
 		if ((rc = sqlite3_prepare_v3(s->db, stmt_sql[k], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[k], NULL)) != SQLITE_OK)
 			rc = fail(s, rc);
+	if (rc == 0)
+		rc = unfinished(s);
 	if (rc == 0)
 		rc = read_position(s, &s->base.pos, &s->committed_id);
 	s->next_id = s->committed_id;
@@ -415,6 +449,52 @@ static int add_fields(struct sqlite_store *s,
 	return 0;
 }
 
+/* readings_seq made (again) from the rows there.  0 or -errno. */
+static int index_seq(struct sqlite_store *s)
+{
+	int rc = sqlite3_exec(s->db, SEQ_INDEX, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	s->seq_unindexed = false;
+	/* Gone again if the transaction is rolled back (the marks stay:
+	 * never below what is there). */
+	s->seq_indexed_in_tx = s->base.in_tx;
+	return 0;
+}
+
+/* Without readings_seq, a reading cannot repeat one already there when
+ * its (boot, seq) is past its node's greatest: so it is in a log that
+ * was written in order, and the index is made once at the end (a sort,
+ * cheaper than keeping it row by row).  At the first reading that is
+ * not, the index is made there and then, and keeps them unique from
+ * then on.  0 or -errno. */
+static int check_seq(struct sqlite_store *s, int64_t node,
+    const struct telemetry_reading *r)
+{
+	struct seq_mark *m;
+
+	if (node < 0 || (uint64_t)node >= SIZE_MAX / sizeof(*m) / 2)
+		return index_seq(s);
+	if ((size_t)node >= s->nmarks) {
+		size_t n = (size_t)node * 2 + 64;
+
+		if ((m = realloc(s->marks, n * sizeof(*m))) == NULL)
+			return index_seq(s);
+		memset(m + s->nmarks, 0, (n - s->nmarks) * sizeof(*m));
+		s->marks = m;
+		s->nmarks = n;
+	}
+	m = &s->marks[node];
+	/* boot and seq are at least 1: {0, 0} is below every reading. */
+	if (r->boot_id < m->boot || (r->boot_id == m->boot &&
+	    r->seq <= m->seq))
+		return index_seq(s);
+	m->boot = r->boot_id;
+	m->seq = r->seq;
+	return 0;
+}
+
 static int sqlite_add(struct store *base, const struct telemetry_reading *r,
     uint64_t received_ms, int64_t ts_ms)
 {
@@ -424,6 +504,9 @@ static int sqlite_add(struct store *base, const struct telemetry_reading *r,
 	int ret;
 
 	if ((ret = begin(s)) < 0 || (ret = node_id(s, r->node_id, &node)) < 0)
+		return ret;
+	if (s->seq_unindexed && r->has_seq && (ret = check_seq(s, node,
+	    r)) < 0)
 		return ret;
 	sqlite3_bind_int64(q, 1, node);
 	if (r->has_seq) {
@@ -466,6 +549,7 @@ static int sqlite_commit(struct store *base)
 	if ((ret = run(s, S_POS_SET)) < 0 || (ret = run(s, S_COMMIT)) < 0)
 		return ret;
 	s->committed_id = s->next_id;
+	s->seq_indexed_in_tx = false;
 	return 0;
 }
 
@@ -477,6 +561,9 @@ static void sqlite_rollback(struct store *base)
 	memset(s->cache, 0, sizeof(s->cache));
 	s->cached = 0;
 	s->next_id = s->committed_id;
+	if (s->seq_indexed_in_tx)
+		s->seq_unindexed = true;
+	s->seq_indexed_in_tx = false;
 }
 
 static int64_t sqlite_retain(struct store *base, int64_t cutoff_ms)
@@ -509,6 +596,82 @@ static int64_t sqlite_retain(struct store *base, int64_t cutoff_ms)
 	return ret < 0 ? ret : deleted;
 }
 
+/* Whether readings has no row: into *yes.  0 or -errno. */
+static int readings_empty(struct sqlite_store *s, bool *yes)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM readings LIMIT 1",
+	    -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	*yes = rc == SQLITE_DONE;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(s, rc);
+}
+
+/* Runs sql, rolling back an open transaction when it fails.  0 or
+ * -errno. */
+static int exec_or_rollback(struct sqlite_store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = fail(s, rc);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* A bulk load writes without syncing (synchronous = OFF: the commits of
+ * --rebuild wait for no disk), so a machine that stops meanwhile may
+ * leave any page of the file half written.  The table unfinished_rebuild
+ * says so: made, and synced, before the first such write, dropped only
+ * after every page is on disk (the rollback journal's commit syncs the
+ * file before the journal goes, and a hot journal brings the table
+ * back).  store_open() refuses a store that has it (-EBADMSG: the
+ * historian moves it aside and makes it anew from the log).  The query
+ * indexes, and readings_seq when the store is empty (check_seq()), are
+ * made at the end. */
+static int bulk_begin(struct sqlite_store *s)
+{
+	bool empty = false;
+	int ret;
+
+	/* A rollback journal writes each new page once, WAL twice. */
+	if ((ret = exec_or_rollback(s, "PRAGMA journal_mode = DELETE;"
+	    "BEGIN IMMEDIATE;"
+	    "CREATE TABLE IF NOT EXISTS unfinished_rebuild (x);"
+	    "DROP INDEX IF EXISTS readings_anomalies;")) < 0)
+		return ret;
+	if ((ret = readings_empty(s, &empty)) < 0 || (empty &&
+	    (ret = exec_or_rollback(s, "DROP INDEX readings_seq")) < 0) ||
+	    (ret = exec_or_rollback(s, "COMMIT;"
+	    "PRAGMA synchronous = OFF;")) < 0) {
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return ret;
+	}
+	s->seq_unindexed = empty;
+	return 0;
+}
+
+static int bulk_end(struct sqlite_store *s)
+{
+	int ret;
+
+	if (s->seq_unindexed && (ret = index_seq(s)) < 0)
+		return ret;
+	if ((ret = exec_or_rollback(s, "PRAGMA synchronous = FULL;")) < 0 ||
+	    (ret = exec_or_rollback(s, query_indexes)) < 0 ||
+	    (ret = exec_or_rollback(s, "DROP TABLE unfinished_rebuild")) < 0)
+		return ret;
+	return exec_or_rollback(s, "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA journal_mode = WAL;");
+}
+
 static int sqlite_bulk(struct store *base, bool on)
 {
 	struct sqlite_store *s = sq(base);
@@ -516,15 +679,7 @@ static int sqlite_bulk(struct store *base, bool on)
 
 	if ((rc = sqlite_set_cache(base, on)) != SQLITE_OK)
 		return fail(s, rc);
-	/* A rollback journal writes each new page once, WAL twice. */
-	if (on)
-		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE;"
-		    "DROP INDEX IF EXISTS readings_anomalies;", NULL, NULL, NULL);
-	else if ((rc = sqlite3_exec(s->db, query_indexes, NULL, NULL,
-	    NULL)) == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", NULL,
-		    NULL, NULL);
-	return rc == SQLITE_OK ? 0 : fail(s, rc);
+	return on ? bulk_begin(s) : bulk_end(s);
 }
 
 static void sqlite_close(struct store *base)
@@ -535,6 +690,7 @@ static void sqlite_close(struct store *base)
 	for (k = 0; k < S_COUNT; k++)
 		sqlite3_finalize(s->st[k]);
 	sqlite3_close(s->db);
+	free(s->marks);
 	free(s);
 }
 

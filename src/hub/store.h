@@ -64,8 +64,9 @@ struct store;
 /* The SQLite backend (store.c).
  * Opens (creating when missing) the database at path for writing, in WAL
  * mode, and creates the schema.  Returns 0 and *s, or:
- * -EBADMSG  not a database, corrupt, or another schema version: the
- *           caller may store_remove() it and open anew;
+ * -EBADMSG  not a database, corrupt, another schema version, or left by
+ *           a bulk load that did not finish (store_bulk): the caller may
+ *           store_remove() it and open anew;
  * other negative errno (the message via store_error()).
  * *s is NULL on error. */
 int store_open(struct store **s, const char *path);
@@ -104,9 +105,13 @@ int store_commit(struct store *s);
 int64_t store_retain(struct store *s, int64_t cutoff_ms);
 
 /* A bulk load (--rebuild) between store_bulk(s, true) and
- * store_bulk(s, false): the query indexes are made at its end, a rollback
- * journal instead of the WAL, larger transactions.  Readers see the
- * store without its query indexes meanwhile.  0 or -errno. */
+ * store_bulk(s, false): the query indexes (and, into an empty store of a
+ * log in order, the (node, boot, seq) index) are made at its end, a
+ * rollback journal instead of the WAL, larger transactions, no syncing
+ * until the end.  Readers see the store without those indexes
+ * meanwhile.  A bulk load that does not reach store_bulk(s, false) (a
+ * crash, an error) leaves a SQLite store that store_open() refuses with
+ * -EBADMSG, to be made anew.  0 or -errno. */
 int store_bulk(struct store *s, bool on);
 
 const struct store_counters *store_counters(const struct store *s);

@@ -37,9 +37,9 @@ enum {
 	PIPE_DEPTH = 8,		/* batches in flight */
 };
 
-/* The catch-up is two threads: one reads and parses the log (cJSON, the
- * codec), the other (the caller's) inserts; each is about half the work.
- * Batches go round a ring of PIPE_DEPTH. */
+/* The catch-up is two threads: one reads and parses the log (logline.c,
+ * the codec), the other (the caller's) inserts, about four fifths of the
+ * work in a --rebuild.  Batches go round a ring of PIPE_DEPTH. */
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -59,13 +59,16 @@ static int parse_line(void *ctx, const char *line, size_t len, uint64_t end)
 	struct parsed *it;
 	bool stop;
 
-	pthread_mutex_lock(&p->mu);
-	while (p->head - p->tail == PIPE_DEPTH && !p->stop)
-		pthread_cond_wait(&p->cv, &p->mu);
-	stop = p->stop;
-	pthread_mutex_unlock(&p->mu);
-	if (stop)
-		return -ECANCELED;
+	/* A free slot is waited for once a batch, not once a line. */
+	if (p->fill == 0) {
+		pthread_mutex_lock(&p->mu);
+		while (p->head - p->tail == PIPE_DEPTH && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			return -ECANCELED;
+	}
 	/* The slot at head is the parser's alone until head moves. */
 	it = &p->batch[p->head % PIPE_DEPTH][p->fill++];
 	it->end = end;

@@ -96,8 +96,8 @@ int store_set_cache(struct store *s, bool large)
 
 bool store_column_field(const char *name)
 {
-	return strcmp(name, "p") == 0 || strcmp(name, "t") == 0 ||
-	    strcmp(name, "v") == 0;
+	return (name[0] == 'p' || name[0] == 't' || name[0] == 'v') &&
+	    name[1] == '\0';
 }
 
 bool store_in_bulk(const struct store *s)

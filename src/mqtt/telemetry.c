@@ -395,8 +395,9 @@ static enum telemetry_reject data_field(const cJSON *it,
 		    true);
 	if (known != NULL)
 		*known = d;
-	snprintf(out->fields[out->nfields].name,
-	    sizeof(out->fields[0].name), "%s", it->string);
+	/* name_valid(): at most TELEMETRY_FIELD_NAME_MAX characters. */
+	memcpy(out->fields[out->nfields].name, it->string,
+	    strlen(it->string) + 1);
 	out->fields[out->nfields++].value = d;
 	return TELEMETRY_OK;
 }
