@@ -103,6 +103,11 @@ _Static_assert(STORE_SCHEMA_VERSION == 2, "schema text above is version 2");
 enum {
 	NODE_CACHE = 1024,	/* slots, a power of two */
 	BUSY_MS = 2000,
+	/* The page cache (apply_cache()), KiB. */
+	CACHE_KIB_PER_NODE = 24,
+	CACHE_KIB_MIN = 2048,
+	CACHE_KIB_MAX = 32768,
+	CACHE_KIB_BULK = 65536,
 };
 
 enum stmt {
@@ -152,6 +157,9 @@ struct sqlite_store {
 	struct node_slot cache[NODE_CACHE];
 	size_t cached;
 	bool seq_unindexed, seq_indexed_in_tx;
+	bool cache_large;	/* catching up: CACHE_KIB_BULK */
+	int64_t cache_kib;	/* as set, 0 before */
+	int64_t max_node;	/* the greatest node id seen */
 	struct seq_mark *marks;	/* by node id */
 	size_t nmarks;
 };
@@ -212,14 +220,35 @@ static int user_version(struct sqlite_store *s, int *v)
 
 /* The page cache, bounded so that the historian's memory stays flat.
  * Live, the pages it writes are the newest: a leaf of readings and one
- * of readings_seq per node, some 8 MB for a thousand nodes, which must
- * stay cached (a smaller cache reads and writes a page per row); the
- * kernel's page cache holds the rest.  Larger while catching up, when
- * every page of the run is touched again and again. */
+ * of readings_seq per node (and interior pages above them), which must
+ * stay cached, or every row reads and writes pages of its own; so
+ * CACHE_KIB_PER_NODE for each node seen (the greatest node id), within
+ * CACHE_KIB_MIN and CACHE_KIB_MAX.  The kernel's page cache holds the
+ * rest.  CACHE_KIB_BULK while catching up, when every page of the run is
+ * touched again and again. */
+static int apply_cache(struct sqlite_store *s)
+{
+	int64_t kib = s->cache_large ? CACHE_KIB_BULK :
+	    s->max_node * CACHE_KIB_PER_NODE;
+	char sql[48];
+	int rc;
+
+	if (kib < CACHE_KIB_MIN)
+		kib = CACHE_KIB_MIN;
+	if (kib > CACHE_KIB_MAX && !s->cache_large)
+		kib = CACHE_KIB_MAX;
+	if (kib == s->cache_kib)
+		return SQLITE_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%lld", (long long)kib);
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) == SQLITE_OK)
+		s->cache_kib = kib;
+	return rc;
+}
+
 static int sqlite_set_cache(struct store *s, bool large)
 {
-	return sqlite3_exec(sq(s)->db, large ? "PRAGMA cache_size = -65536" :
-	    "PRAGMA cache_size = -32768", NULL, NULL, NULL);
+	sq(s)->cache_large = large;
+	return apply_cache(sq(s));
 }
 
 /* A new database gets the schema; an old one must have ours. */
@@ -398,6 +427,11 @@ static int node_id(struct sqlite_store *s, const char *name, int64_t *id)
 	sqlite3_reset(q);
 	if (ret < 0)
 		return ret;
+	if (*id > s->max_node) {
+		s->max_node = *id;
+		if ((rc = apply_cache(s)) != SQLITE_OK)
+			return fail(s, rc);
+	}
 	if (s->cached == NODE_CACHE * 3 / 4) {
 		/* A rolled back transaction may have taken ids back: the
 		 * cache only ever holds committed or current ones. */
