@@ -33,6 +33,11 @@
 #                            in the hub, log $prod; pid in hist_pid;
 #                            historian_subscribed true once it subscribed
 #   plant_node_list N        edge-01,..,edge-N (edge-001,.. above 99)
+#   plant_watched SEED       what the dashboard tests watch: plant_tunnel,
+#                            a hub for edge-01..edge-04, broker, historian,
+#                            and wgu-sim's edge-01..03 at 2 Hz for 300 s,
+#                            normal throughout (an hour's cycle; the test
+#                            publishes edge-04 itself)
 #
 # Logs go to $plant_logs (default $lib_tmp): broker.log, historian.log,
 # wgu-up.log.  A few helpers the tests share are here too: plant_need,
@@ -279,4 +284,19 @@ historian_subscribed() {
 historian_subscriptions() {
 	hs_log=${plant_logs:-$lib_tmp}/historian.log
 	if [ -e "$hs_log" ]; then grep -c 'subscribed to' "$hs_log"; else echo 0; fi
+}
+
+plant_watched() {
+	plant_tunnel
+	plant_hub_setup edge-01,edge-02,edge-03,edge-04
+	check "broker listens" plant_start_broker "$hub"
+	plant_start_historian
+	check_or_stop "historian subscribed" "$lib_tmp/historian.log" \
+	    wait_until 10 historian_subscribed
+	ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge \
+	    --nodes 3 --password-file "$hubdir/clients/sensors.pw" \
+	    --topic-prefix "$prefix" --rate 2 --cycle 3600 --seed "$1" \
+	    --duration 300 --spool-dir "$lib_tmp/spool" >"$lib_tmp/sim.out" \
+	    2>>"$lib_tmp/sim.log" &
+	lib_pids="$lib_pids $!"
 }

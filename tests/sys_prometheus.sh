@@ -29,18 +29,8 @@ stamp() { echo "  [$(($(date +%s) - start)) s] $*"; }
 
 plant_init m 192.168.88
 db=${prod%.log}.db
-plant_tunnel
-plant_hub_setup edge-01,edge-02,edge-03,edge-04
-check "broker listens" plant_start_broker "$hub"
-plant_start_historian
-check_or_stop "historian subscribed" "$lib_tmp/historian.log" \
-    wait_until 10 historian_subscribed
-# Normal for the test's length (an hour's cycle); edge-04 goes critical.
-ip netns exec "$edge" "$SIM" --broker 10.0.0.1 --node-id edge --nodes 3 \
-    --password-file "$hubdir/clients/sensors.pw" --topic-prefix "$prefix" \
-    --rate 2 --cycle 3600 --seed 16 --duration 300 \
-    --spool-dir "$lib_tmp/spool" >"$lib_tmp/sim.out" 2>>"$lib_tmp/sim.log" &
-lib_pids="$lib_pids $!"
+# Normal for the test's length; edge-04 goes critical.
+plant_watched 16
 wait_until 10 test -s "$db"
 # Accounts are not needed for /metrics, but the dashboard wants its file.
 check "a users file" sh -c "head -c 18 /dev/urandom | base64 |

@@ -38,20 +38,28 @@ static enum MHD_Result events(struct http_request *rq)
 	return http_send(rq, 200, r, CACHE_NONE);
 }
 
-static enum MHD_Result history(struct http_request *rq, bool csv)
+/* The request's query string as the data side's arguments. */
+static size_t query_args(const struct http_request *rq,
+    struct dash_arg args[static REQ_PARAMS_MAX])
 {
-	struct dash_arg args[REQ_PARAMS_MAX];
-	struct dash_history_query q;
-	struct dash_reply r = { 0 };
-	char err[DASH_ERR_MAX];
 	size_t i;
 
 	for (i = 0; i < rq->query.n; i++) {
 		args[i].key = rq->query.key[i];
 		args[i].value = rq->query.value[i];
 	}
-	if (dash_parse_history_args(args, rq->query.n, http_now_ms(), &q,
-	    err) < 0)
+	return rq->query.n;
+}
+
+static enum MHD_Result history(struct http_request *rq, bool csv)
+{
+	struct dash_arg args[REQ_PARAMS_MAX];
+	struct dash_history_query q;
+	struct dash_reply r = { 0 };
+	char err[DASH_ERR_MAX];
+
+	if (dash_parse_history_args(args, query_args(rq, args), http_now_ms(),
+	    &q, err) < 0)
 		return http_error(rq, 400, err);
 	dash_api_history(rq->srv->data, &q, csv, &r);
 	return http_reply(rq, &r);
@@ -63,14 +71,9 @@ static enum MHD_Result alarms(struct http_request *rq)
 	struct dash_alarms_query q;
 	struct dash_reply r = { 0 };
 	char err[DASH_ERR_MAX];
-	size_t i;
 
-	for (i = 0; i < rq->query.n; i++) {
-		args[i].key = rq->query.key[i];
-		args[i].value = rq->query.value[i];
-	}
-	if (dash_parse_alarms_args(args, rq->query.n, http_now_ms(), &q,
-	    err) < 0)
+	if (dash_parse_alarms_args(args, query_args(rq, args), http_now_ms(),
+	    &q, err) < 0)
 		return http_error(rq, 400, err);
 	dash_api_alarms(rq->srv->data, &q, &r);
 	return http_reply(rq, &r);

@@ -14,8 +14,11 @@
 #include "hub/ingest.h"
 #include "mqtt/telemetry.h"
 
-/* The live store commits about this often (seconds; ingest_logs.c). */
+/* The live store commits at every group commit while it has at most
+ * STORE_QUICK_ROWS rows to commit, else about every STORE_COMMIT_S
+ * seconds (ingest_logs.c). */
 #define STORE_COMMIT_S 1.0
+#define STORE_QUICK_ROWS 256
 
 /* ms since the epoch (CLOCK_REALTIME): when a message was received. */
 uint64_t ingest_now_ms(void);

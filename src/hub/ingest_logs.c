@@ -18,17 +18,19 @@
 #include "mqtt/telemetry.h"
 
 /* The group commit: the log synced every tick; the store committed with
- * it once STORE_COMMIT_S have passed since its last commit.  A node's
- * readings of that time then share their pages, each written once a
- * commit: committing every tick (or every thousand rows) writes a page
- * per row with a thousand nodes. */
+ * it while few rows wait (at most STORE_QUICK_ROWS: the store then lags
+ * the log by one tick), else once STORE_COMMIT_S have passed since its
+ * last commit.  A busy store's rows of a node then share their pages,
+ * each written once a commit: committing a thousand nodes' rows every
+ * tick (or every thousand rows) writes a page or two per row. */
 static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ingest *in = w->data;
 	int ret;
 
-	if ((in->store || in->pg) &&
-	    ev_now(loop) - in->store_committed >= STORE_COMMIT_S)
+	if ((in->store || in->pg) && ((in->store == NULL ||
+	    store_pending(in->store) <= STORE_QUICK_ROWS) ||
+	    ev_now(loop) - in->store_committed >= STORE_COMMIT_S))
 		ingest_store_flush(in);
 	else if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
 	    (ret = histlog_sync(&in->log)) < 0)
