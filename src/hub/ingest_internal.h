@@ -33,9 +33,17 @@ void ingest_reject(struct ingest *in, uint64_t received, const char *topic,
 void ingest_store_take(struct ingest *in, const struct telemetry_reading *r,
     uint64_t received);
 
+/* The log synced (unless --fsync never), then PostgreSQL's thread told
+ * how far it may read.  0 or -errno (not said). */
+int ingest_log_sync(struct ingest *in);
+
 /* The log synced first, then the store committed: the store is never
  * ahead of the log on disk.  Nothing without a store. */
 void ingest_store_flush(struct ingest *in);
+
+/* Whether the group commit at now commits the store too (see
+ * STORE_QUICK_ROWS): true without a store (PostgreSQL only). */
+bool ingest_store_due(const struct ingest *in, ev_tstamp now);
 
 /* The log's identity and end, for the store's position; lines: the log's
  * line count (kept when the same file was reopened, not rotated). */

@@ -28,15 +28,10 @@ static void on_commit(struct ev_loop *loop, ev_timer *w, int revents)
 	struct ingest *in = w->data;
 	int ret;
 
-	if ((in->store || in->pg) && ((in->store == NULL ||
-	    store_pending(in->store) <= STORE_QUICK_ROWS) ||
-	    ev_now(loop) - in->store_committed >= STORE_COMMIT_S))
+	if ((in->store || in->pg) && ingest_store_due(in, ev_now(loop)))
 		ingest_store_flush(in);
-	else if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
-	    (ret = histlog_sync(&in->log)) < 0)
+	else if ((ret = ingest_log_sync(in)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.log, strerror(-ret));
-	else if (in->pg)
-		ingest_pg_synced(in, false);
 	if ((ret = histlog_sync(&in->rejects)) < 0)
 		view_warn("fdatasync %s: %s", in->cfg.reject_log,
 		    strerror(-ret));

@@ -25,19 +25,35 @@ static void store_give_up(struct ingest *in, int err)
 	in->store = NULL;
 }
 
+int ingest_log_sync(struct ingest *in)
+{
+	int ret;
+
+	if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
+	    (ret = histlog_sync(&in->log)) < 0)
+		return ret;
+	ingest_pg_synced(in, false);
+	return 0;
+}
+
+bool ingest_store_due(const struct ingest *in, ev_tstamp now)
+{
+	return in->store == NULL ||
+	    store_pending(in->store) <= STORE_QUICK_ROWS ||
+	    now - in->store_committed >= STORE_COMMIT_S;
+}
+
 void ingest_store_flush(struct ingest *in)
 {
 	int ret;
 
 	if (in->store == NULL && in->pg == NULL)
 		return;
-	if (in->cfg.fsync != HISTLOG_FSYNC_NEVER &&
-	    (ret = histlog_sync(&in->log)) < 0) {
+	if ((ret = ingest_log_sync(in)) < 0) {
 		view_warn("fdatasync %s: %s (store not committed)", in->cfg.log,
 		    strerror(-ret));
 		return;
 	}
-	ingest_pg_synced(in, false);
 	in->store_committed = ev_now(in->loop);
 	if (in->store && (ret = store_commit(in->store)) < 0)
 		store_give_up(in, ret);
